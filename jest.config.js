@@ -18,4 +18,6 @@ export default {
       slowTestThreshold: 30 },
   ],
   testTimeout: 120_000,
+  // Integration files each run an operator against the one shared control plane: one file at a time.
+  maxWorkers: 1,
 };

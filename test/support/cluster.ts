@@ -115,3 +115,28 @@ export async function deleteNamespace(c: Clients, name: string, wait = true): Pr
     }, 60_000);
   }
 }
+
+/** Decoded data of a Secret (base64 → utf8), for readable assertions. */
+export function decoded(data: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+export const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** Reads an object, or undefined when it does not exist. */
+export async function maybe<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (e) {
+    if (statusOf(e) === 404) return undefined;
+    throw e;
+  }
+}
+
+/** Waits for an Event with `reason` on the object `name` in `namespace`, and returns it. */
+export async function waitForEvent(c: Clients, namespace: string, name: string, reason: string, timeoutMs = 30_000) {
+  return waitFor(`Event ${reason} on ${namespace}/${name}`, async () => {
+    const list = await c.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},reason=${reason}` });
+    return list.items[0];
+  }, timeoutMs);
+}

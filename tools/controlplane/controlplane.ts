@@ -138,7 +138,7 @@ export class ControlPlane {
     } catch (e) {
       const logs = this.children.map((c) => `--- ${c.name} (last lines)\n${this.tail(c.name)}`).join('\n');
       await this.stop();
-      throw new Error(`${(e as Error).message}\n${logs}`);
+      throw new Error(`${(e as Error).message}\n${logs}`, { cause: e });
     }
   }
 

@@ -1,0 +1,137 @@
+// Command-line flags, parsed the way Go's `flag` package does (mittwald's flags keep working as written):
+// `-x` and `--x` are the same; `-x=v`, `--x v`; booleans take `-x` or `-x=false`, never `-x false`.
+import type { Kind } from '../model/kinds.ts';
+
+export interface Options {
+  command: 'run' | 'plan' | 'version' | 'help';
+  kubeconfig?: string;
+  resyncPeriodMs: number;
+  statusAddr: string;
+  logLevel: string;
+  logFormat: string;
+  allowAll: boolean;
+  syncByContent: boolean;
+  excludeNamespaces: string;
+  kinds: Kind[];
+  adoptExisting: boolean;
+  permissive: boolean;
+  trustedRbacNamespaces: string;
+  requireNamespaceOptIn: boolean;
+  concurrency: number;
+  watchInactivityMs: number;
+}
+
+interface FlagSpec {
+  name: string;
+  type: 'bool' | 'string' | 'duration' | 'int';
+  help: string;
+  default: string;
+}
+
+export const flagSpecs: FlagSpec[] = [
+  { name: 'kubeconfig', type: 'string', default: '', help: 'kubeconfig file; empty: in-cluster config, else $KUBECONFIG or ~/.kube/config' },
+  { name: 'resync-period', type: 'duration', default: '30m', help: 'how often every replica is checked again even without events' },
+  { name: 'status-addr', type: 'string', default: ':9102', help: 'listen address for /healthz, /readyz and /metrics' },
+  { name: 'log-level', type: 'string', default: 'info', help: 'error, warn, info or debug (trace, fatal, panic accepted)' },
+  { name: 'log-format', type: 'string', default: 'json', help: 'json, or plain for text' },
+  { name: 'allow-all', type: 'bool', default: 'false', help: 'pull without the source\'s consent (replication-allowed annotations)' },
+  { name: 'sync-by-content', type: 'bool', default: 'false', help: 'accepted for compatibility; content is always compared' },
+  { name: 'exclude-namespaces', type: 'string', default: '', help: 'comma list of unanchored RE2 patterns; matching namespaces never receive replicas (all kinds)' },
+  { name: 'replicate-secrets', type: 'bool', default: 'true', help: 'replicate Secrets' },
+  { name: 'replicate-configmaps', type: 'bool', default: 'true', help: 'replicate ConfigMaps' },
+  { name: 'replicate-roles', type: 'bool', default: 'true', help: 'replicate Roles' },
+  { name: 'replicate-role-bindings', type: 'bool', default: 'true', help: 'replicate RoleBindings' },
+  { name: 'replicate-service-accounts', type: 'bool', default: 'true', help: 'replicate ServiceAccounts' },
+  { name: 'adopt-existing', type: 'bool', default: 'false', help: 'take over existing objects that are not replicas when a push targets them (mittwald did)' },
+  { name: 'trusted-rbac-namespaces', type: 'string', default: '', help: 'comma list of RE2 patterns: namespaces whose annotations may push Roles and RoleBindings' },
+  { name: 'require-namespace-opt-in', type: 'bool', default: 'false', help: 'push only into namespaces labelled kube-replicator.io/replication=allow' },
+  { name: 'permissive', type: 'bool', default: 'false', help: 'mittwald-like behaviour for migrations: --adopt-existing and RBAC push from every namespace' },
+  { name: 'concurrency', type: 'int', default: '8', help: 'targets reconciled in parallel' },
+  { name: 'watch-inactivity', type: 'duration', default: '5m', help: 'a watch silent this long (no event or bookmark) is restarted' },
+];
+
+export class UsageError extends Error {}
+
+const durationUnits: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's time.ParseDuration (e.g. `30m`, `1h30m`, `500ms`), in milliseconds. */
+export function parseGoDuration(value: string): number {
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  if (value === '0') return 0;
+  let total = 0;
+  let consumed = 0;
+  for (let m = re.exec(value); m; m = re.exec(value)) {
+    total += Number(m[1]) * durationUnits[m[2]!]!;
+    consumed = re.lastIndex;
+  }
+  if (!value || consumed !== value.length) throw new UsageError(`invalid duration "${value}" (examples: 30s, 10m, 1h30m)`);
+  return total;
+}
+
+function parseBoolValue(name: string, v: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new UsageError(`invalid boolean value "${v}" for flag -${name}`);
+}
+
+export function parseArgs(argv: string[]): Options {
+  const values = new Map<string, string>(flagSpecs.map((f) => [f.name, f.default]));
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') { positional.push(...argv.slice(i + 1)); break; }
+    if (!arg.startsWith('-') || arg === '-') { positional.push(arg); continue; }
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    if (name === 'h' || name === 'help') return { ...toOptions(values), command: 'help' };
+    const spec = flagSpecs.find((f) => f.name === name);
+    if (!spec) throw new UsageError(`flag provided but not defined: -${name}`);
+    let value: string;
+    if (eq >= 0) value = body.slice(eq + 1);
+    else if (spec.type === 'bool') value = 'true';
+    else if (i + 1 < argv.length) value = argv[++i]!;
+    else throw new UsageError(`flag needs an argument: -${name}`);
+    values.set(name, value);
+  }
+  const command = positional[0] ?? 'run';
+  if (!['run', 'plan', 'version', 'help'].includes(command)) throw new UsageError(`unknown command "${command}" (run, plan, version)`);
+  if (positional.length > 1) throw new UsageError(`unexpected arguments: ${positional.slice(1).join(' ')}`);
+  return { ...toOptions(values), command: command as Options['command'] };
+}
+
+function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
+  const bool = (n: string) => parseBoolValue(n, v.get(n)!);
+  const kinds: Kind[] = [];
+  if (bool('replicate-secrets')) kinds.push('Secret');
+  if (bool('replicate-configmaps')) kinds.push('ConfigMap');
+  if (bool('replicate-roles')) kinds.push('Role');
+  if (bool('replicate-role-bindings')) kinds.push('RoleBinding');
+  if (bool('replicate-service-accounts')) kinds.push('ServiceAccount');
+  const concurrency = Number(v.get('concurrency'));
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`invalid -concurrency "${v.get('concurrency')}": 1 to 256`);
+  const resync = parseGoDuration(v.get('resync-period')!);
+  if (resync < 1000) throw new UsageError('-resync-period must be at least 1s');
+  return {
+    kubeconfig: v.get('kubeconfig') || undefined,
+    resyncPeriodMs: resync,
+    statusAddr: v.get('status-addr')!,
+    logLevel: v.get('log-level')!,
+    logFormat: v.get('log-format')!,
+    allowAll: bool('allow-all'),
+    syncByContent: bool('sync-by-content'),
+    excludeNamespaces: v.get('exclude-namespaces')!,
+    kinds,
+    adoptExisting: bool('adopt-existing') || bool('permissive'),
+    permissive: bool('permissive'),
+    trustedRbacNamespaces: bool('permissive') ? '*' : v.get('trusted-rbac-namespaces')!,
+    requireNamespaceOptIn: bool('require-namespace-opt-in'),
+    concurrency,
+    watchInactivityMs: parseGoDuration(v.get('watch-inactivity')!),
+  };
+}
+
+export function usage(): string {
+  const lines = flagSpecs.map((f) => `  -${f.name}${f.type === 'bool' ? '' : ` ${f.type}`}\n\t${f.help} (default ${f.default === '' ? '""' : f.default})`);
+  return `Usage: kube-replicator [run|plan|version] [flags]\n\n  run      replicate (default)\n  plan     print what would be created, updated and deleted, and why; writes nothing\n  version  print the version\n\nFlags:\n${lines.join('\n')}\n`;
+}

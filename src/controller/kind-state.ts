@@ -1,0 +1,136 @@
+// What the operator knows about one kind. Memory follows what is replicated, not the cluster:
+// - every object's metadata (one metadata-only watch: names, labels, annotations, versions);
+// - replicas in full (a second watch, selected by our replica label);
+// - sources and pull targets in full, fetched on demand and kept while their resourceVersion holds.
+import type { Kind } from '../model/kinds.ts';
+import type { KubeObject } from '../model/objects.ts';
+import { isNotFound, type KubeClient } from '../kube/client.ts';
+import { cacheKey, Informer, type InformerEvent } from '../kube/informer.ts';
+import { collectionPath, objectPath } from '../kube/resources.ts';
+import { lastAppliedAnnotation, provenance } from '../rules/vocabulary.ts';
+
+/** Drops what we never need and must not hold: the last-applied annotation can carry a whole Secret. */
+export function slimObject<T extends { metadata: KubeObject['metadata'] }>(obj: T): T {
+  const a = obj.metadata.annotations;
+  if (a && lastAppliedAnnotation in a) {
+    const { [lastAppliedAnnotation]: _dropped, ...rest } = a;
+    obj.metadata.annotations = rest;
+  }
+  delete (obj.metadata as { managedFields?: unknown }).managedFields;
+  return obj;
+}
+
+export interface KindStateHandlers {
+  onObject: (kind: Kind, type: InformerEvent, obj: KubeObject, old: KubeObject | undefined) => void;
+  onReplica: (kind: Kind, type: InformerEvent, obj: KubeObject, old: KubeObject | undefined) => void;
+  onError: (informer: string, err: unknown, attempt: number) => void;
+  onWatchRestart: (informer: string) => void;
+}
+
+export class KindState {
+  readonly kind: Kind;
+  readonly meta: Informer<KubeObject>;
+  readonly replicas: Informer<KubeObject>;
+  private readonly client: KubeClient;
+  private readonly content = new Map<string, KubeObject>();
+  private readonly fetching = new Map<string, Promise<KubeObject | undefined>>();
+
+  constructor(client: KubeClient, kind: Kind, h: KindStateHandlers, inactivityMs?: number) {
+    this.client = client;
+    this.kind = kind;
+    const path = collectionPath(kind);
+    this.meta = new Informer<KubeObject>(client, {
+      name: `${kind}/metadata`, path, metadataOnly: true, slim: slimObject, inactivityMs,
+      onEvent: (t, o, old) => {
+        if (t === 'delete') this.content.delete(cacheKey(o.metadata));
+        h.onObject(kind, t, o, old);
+      },
+      onError: (e, n) => h.onError(`${kind}/metadata`, e, n),
+      onWatchRestart: () => h.onWatchRestart(`${kind}/metadata`),
+    });
+    this.replicas = new Informer<KubeObject>(client, {
+      name: `${kind}/replicas`, path, labelSelector: `${provenance.replicaLabel}=true`, slim: slimObject, inactivityMs,
+      onEvent: (t, o, old) => h.onReplica(kind, t, o, old),
+      onError: (e, n) => h.onError(`${kind}/replicas`, e, n),
+      onWatchRestart: () => h.onWatchRestart(`${kind}/replicas`),
+    });
+  }
+
+  start(): void {
+    this.meta.start();
+    this.replicas.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.meta.stop(), this.replicas.stop()]);
+  }
+
+  get synced(): Promise<void> {
+    return Promise.all([this.meta.synced, this.replicas.synced]).then(() => undefined);
+  }
+
+  get hasSynced(): boolean {
+    return this.meta.hasSynced && this.replicas.hasSynced;
+  }
+
+  metadata(namespace: string, name: string): KubeObject | undefined {
+    return this.meta.get(`${namespace}/${name}`);
+  }
+
+  /** The whole object as of the latest metadata we saw: from the replica cache, our content cache, or a GET. */
+  async full(namespace: string, name: string): Promise<KubeObject | undefined> {
+    const key = `${namespace}/${name}`;
+    const m = this.meta.get(key);
+    const replica = this.replicas.get(key);
+    if (replica && (!m || replica.metadata.resourceVersion === m.metadata.resourceVersion)) return replica;
+    if (!m) return undefined;
+    const cached = this.content.get(key);
+    if (cached && cached.metadata.resourceVersion === m.metadata.resourceVersion) return cached;
+    let pending = this.fetching.get(key);
+    if (!pending) {
+      pending = this.fetch(key, namespace, name).finally(() => this.fetching.delete(key));
+      this.fetching.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async fetch(key: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+    try {
+      const obj = slimObject(await this.client.request<KubeObject>('GET', objectPath({ kind: this.kind, namespace, name })));
+      this.content.set(key, obj);
+      return obj;
+    } catch (e) {
+      if (isNotFound(e)) {
+        this.content.delete(key);
+        return undefined;
+      }
+      throw e;
+    }
+  }
+
+  /** Records the result of our own write so the next reconcile does not act on a stale cache. */
+  assume(obj: KubeObject): void {
+    const key = cacheKey(obj.metadata);
+    slimObject(obj);
+    if (this.content.has(key)) this.content.set(key, obj);
+    this.meta.assume(obj);
+    if (obj.metadata.labels?.[provenance.replicaLabel] === 'true') this.replicas.assume(obj);
+    else this.replicas.forget(key);
+  }
+
+  assumeDeleted(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    this.content.delete(key);
+    this.meta.forget(key);
+    this.replicas.forget(key);
+  }
+
+  /** Drops the cached content of an object that no longer takes part in replication. */
+  forgetContent(namespace: string, name: string): void {
+    this.content.delete(`${namespace}/${name}`);
+  }
+
+  get contentSize(): number {
+    return this.content.size;
+  }
+}

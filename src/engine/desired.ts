@@ -1,0 +1,201 @@
+// The desired state of one target object, computed from its source and what is there now.
+import { createHash } from 'node:crypto';
+import { kindInfo, type Kind } from '../model/kinds.ts';
+import type { KubeObject } from '../model/objects.ts';
+import type { PushRule } from '../rules/types.ts';
+import { ruleLabel } from '../rules/types.ts';
+import { annotations as A, provenance as P, volatileAnnotations } from '../rules/vocabulary.ts';
+import { hasData, replicatedKeys } from './ownership.ts';
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+/** JSON with sorted object keys, so that equal content compares equal. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v);
+}
+
+/** The fields each kind replicates (beyond metadata). */
+function content(kind: Kind, obj: KubeObject): Record<string, unknown> {
+  switch (kind) {
+    case 'Secret': return { type: obj.type ?? 'Opaque', data: obj.data ?? {} };
+    case 'ConfigMap': return { data: obj.data ?? {}, binaryData: obj.binaryData ?? {} };
+    case 'Role': return { rules: obj.rules ?? [] };
+    case 'RoleBinding': return { subjects: obj.subjects ?? [], roleRef: obj.roleRef };
+    case 'ServiceAccount': return { imagePullSecrets: obj.imagePullSecrets ?? [] };
+  }
+}
+
+/** A short digest of replicated content (never the content itself: it may be a Secret). */
+export function contentHash(kind: Kind, obj: KubeObject): string {
+  return createHash('sha256').update(canonical(content(kind, obj))).digest('hex').slice(0, 16);
+}
+
+interface MergedData {
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+  keys: string[];
+}
+
+/**
+ * mittwald's key merge: source keys overwrite, keys replicated earlier but gone from the source are removed
+ * (from data and binaryData alike), keys the target had itself are kept.
+ */
+export function mergeData(live: KubeObject | undefined, source: KubeObject): MergedData {
+  const data = { ...(live?.data ?? {}) };
+  const binaryData = { ...(live?.binaryData ?? {}) };
+  const sourceKeys = new Set([...Object.keys(source.data ?? {}), ...Object.keys(source.binaryData ?? {})]);
+  for (const k of live ? replicatedKeys(live) : []) {
+    if (!sourceKeys.has(k)) {
+      delete data[k];
+      delete binaryData[k];
+    }
+  }
+  for (const [k, v] of Object.entries(source.data ?? {})) { data[k] = v; delete binaryData[k]; }
+  for (const [k, v] of Object.entries(source.binaryData ?? {})) { binaryData[k] = v; delete data[k]; }
+  return {
+    data: Object.keys(data).length ? data : undefined,
+    binaryData: Object.keys(binaryData).length ? binaryData : undefined,
+    keys: [...sourceKeys].sort(),
+  };
+}
+
+function replicationAnnotations(kind: Kind, source: KubeObject, keys: string[] | undefined, now: string): Record<string, string> {
+  const out: Record<string, string> = {
+    [A.replicatedAt]: now,
+    [A.replicatedFromVersion]: source.metadata.resourceVersion ?? '',
+  };
+  if (hasData(kind)) out[A.replicatedKeys] = (keys ?? []).join(',');
+  return out;
+}
+
+/** The push replica `rule` wants in `namespace`, starting from the live object when there is one. */
+export function desiredPushReplica(kind: Kind, rule: PushRule, source: KubeObject, namespace: string, live: KubeObject | undefined, now: string): KubeObject {
+  const base: KubeObject = live ? clone(live) : { metadata: { name: source.metadata.name, namespace } };
+  base.apiVersion = kindInfo[kind].apiVersion;
+  base.kind = kind;
+  const m = base.metadata;
+  m.labels = {
+    ...(rule.stripLabels ? {} : source.metadata.labels ?? {}),
+    [P.replicaLabel]: 'true',
+    [P.sourceNamespaceLabel]: rule.source.namespace,
+  };
+  if (rule.keepOwnerReferences) m.ownerReferences = clone(source.metadata.ownerReferences ?? []);
+  if (m.ownerReferences?.length === 0) delete m.ownerReferences;
+  let keys: string[] | undefined;
+  switch (kind) {
+    case 'Secret':
+    case 'ConfigMap': {
+      const merged = mergeData(live, source);
+      keys = merged.keys;
+      base.data = merged.data;
+      base.binaryData = merged.binaryData;
+      if (!base.data) delete base.data;
+      if (!base.binaryData) delete base.binaryData;
+      if (kind === 'Secret') base.type = source.type ?? 'Opaque';
+      break;
+    }
+    case 'Role': base.rules = clone(source.rules ?? []); break;
+    case 'RoleBinding': base.subjects = clone(source.subjects ?? []); base.roleRef = clone(source.roleRef); break;
+    case 'ServiceAccount': base.imagePullSecrets = clone(source.imagePullSecrets ?? []); break;
+  }
+  const provenance: Record<string, string> = {
+    [P.source]: `${rule.source.namespace}/${rule.source.name}`,
+    [P.sourceUid]: source.metadata.uid ?? '',
+    [P.rule]: ruleLabel(rule.origin),
+    [P.contentHash]: contentHash(kind, source),
+  };
+  if (rule.origin.type === 'policy') provenance[P.policyUid] = rule.origin.uid;
+  const kept = { ...(m.annotations ?? {}) };
+  if (rule.origin.type !== 'policy') delete kept[P.policyUid];
+  m.annotations = { ...kept, ...provenance, ...replicationAnnotations(kind, source, keys, now) };
+  return base;
+}
+
+/** The pull target after copying from `source` (mittwald's pull: only the replicated fields change). */
+export function desiredPullTarget(kind: Kind, live: KubeObject, source: KubeObject, now: string): KubeObject {
+  const out = clone(live);
+  let keys: string[] | undefined;
+  switch (kind) {
+    case 'Secret':
+    case 'ConfigMap': {
+      const merged = mergeData(live, source);
+      keys = merged.keys;
+      out.data = merged.data;
+      out.binaryData = merged.binaryData;
+      if (!out.data) delete out.data;
+      if (!out.binaryData) delete out.binaryData;
+      break;
+    }
+    case 'Role': out.rules = clone(source.rules ?? []); break;
+    case 'RoleBinding': out.subjects = clone(source.subjects ?? []); break; // roleRef is immutable
+    case 'ServiceAccount': out.imagePullSecrets = clone(source.imagePullSecrets ?? []); break;
+  }
+  out.metadata.annotations = { ...(out.metadata.annotations ?? {}), ...replicationAnnotations(kind, source, keys, now) };
+  return out;
+}
+
+/**
+ * The pull target once its source is gone: only what was replicated is removed (mittwald removes the whole
+ * `data`, including the target's own keys). Undefined when nothing was ever replicated into it.
+ */
+export function clearedPullTarget(kind: Kind, live: KubeObject): KubeObject | undefined {
+  const a = live.metadata.annotations ?? {};
+  if (!(A.replicatedFromVersion in a) && !(A.replicatedKeys in a)) return undefined;
+  const out = clone(live);
+  switch (kind) {
+    case 'Secret':
+    case 'ConfigMap':
+      for (const k of replicatedKeys(live)) {
+        if (out.data) delete out.data[k];
+        if (out.binaryData) delete out.binaryData[k];
+      }
+      break;
+    case 'Role': out.rules = []; break;
+    case 'RoleBinding': out.subjects = []; break;
+    case 'ServiceAccount': out.imagePullSecrets = []; break;
+  }
+  const annotations = { ...out.metadata.annotations };
+  for (const k of [A.replicatedKeys, A.replicatedFromVersion, A.replicatedAt]) delete annotations[k];
+  out.metadata.annotations = annotations;
+  return out;
+}
+
+/** A replica that no rule wants any more, but which holds keys of its own: keep it, minus what we put there. */
+export function strippedReplica(kind: Kind, live: KubeObject): KubeObject {
+  const out = clearedPullTarget(kind, live) ?? clone(live);
+  const labels = { ...out.metadata.labels };
+  delete labels[P.replicaLabel];
+  delete labels[P.sourceNamespaceLabel];
+  out.metadata.labels = labels;
+  const annotations = { ...out.metadata.annotations };
+  for (const k of Object.values(P)) delete annotations[k];
+  out.metadata.annotations = annotations;
+  return out;
+}
+
+function comparable(kind: Kind, obj: KubeObject): string {
+  const annotations = { ...(obj.metadata.annotations ?? {}) };
+  for (const k of volatileAnnotations) delete annotations[k];
+  return canonical({
+    labels: obj.metadata.labels ?? {},
+    annotations,
+    ownerReferences: obj.metadata.ownerReferences ?? [],
+    ...content(kind, obj),
+  });
+}
+
+/** Whether writing `desired` would change anything that matters (timestamps and source versions do not). */
+export function differs(kind: Kind, desired: KubeObject, live: KubeObject): boolean {
+  return comparable(kind, desired) !== comparable(kind, live);
+}
+
+/** Fields the API server will not change in place: a difference means delete and create again. */
+export function needsRecreate(kind: Kind, desired: KubeObject, live: KubeObject): boolean {
+  if (kind === 'RoleBinding') return canonical(desired.roleRef) !== canonical(live.roleRef);
+  if (kind === 'Secret') return (desired.type ?? 'Opaque') !== (live.type ?? 'Opaque') || live.immutable === true;
+  if (kind === 'ConfigMap') return live.immutable === true;
+  return false;
+}

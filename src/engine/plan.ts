@@ -1,0 +1,183 @@
+// For one target object: which rule wins, the desired object, and the single write (if any) that gets there.
+// Pure: everything it needs is in PlanInput; the controller performs the write and records the notes.
+import type { Kind } from '../model/kinds.ts';
+import type { KubeObject, ObjectRef } from '../model/objects.ts';
+import { formatRef } from '../model/objects.ts';
+import { pullConsent } from '../rules/annotation-rules.ts';
+import { rbacPushRefusal, sourceRefusal } from '../rules/targeting.ts';
+import type { PushRule, RuleProblem, Settings } from '../rules/types.ts';
+import { ruleLabel } from '../rules/types.ts';
+import {
+  clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, strippedReplica,
+} from './desired.ts';
+import { classify, hasData, hasOwnKeys, type Ownership } from './ownership.ts';
+
+export interface Candidate {
+  rule: PushRule;
+  source: KubeObject;
+}
+
+export interface PullInput {
+  sourceRef?: ObjectRef;
+  source?: KubeObject;
+  problem?: RuleProblem;
+}
+
+export interface PlanInput {
+  target: ObjectRef;
+  live?: KubeObject;
+  /** Push rules whose source has the target's name and which target its namespace. */
+  candidates: Candidate[];
+  /** Set when the live object pulls (`replicate-from`). */
+  pull?: PullInput;
+  /** For RoleBindings that reference a Role: whether that Role exists in the target namespace. */
+  roleExists?: (name: string) => boolean;
+  settings: Settings;
+  /** RFC 3339 time for `replicated-at`. */
+  now: string;
+}
+
+export type Write =
+  | { type: 'create'; object: KubeObject }
+  | { type: 'update'; object: KubeObject }
+  | { type: 'recreate'; object: KubeObject }
+  | { type: 'delete' };
+
+export interface Note {
+  on: ObjectRef;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export type Outcome = 'InSync' | 'Written' | 'Conflict' | 'Refused' | 'Waiting' | 'Removed' | 'Nothing' | 'Invalid';
+
+export interface Plan {
+  write?: Write;
+  outcome: Outcome;
+  /** The rule that owns the target (the winner), if any. */
+  owner?: string;
+  notes: Note[];
+  /** Try again later even without an event (e.g. a RoleBinding waiting for its Role). */
+  retry?: boolean;
+}
+
+/** Deterministic precedence: higher priority, then the older source, then the rule id. */
+export function compareCandidates(a: Candidate, b: Candidate): number {
+  if (a.rule.priority !== b.rule.priority) return b.rule.priority - a.rule.priority;
+  if (a.rule.sourceCreated !== b.rule.sourceCreated) return a.rule.sourceCreated < b.rule.sourceCreated ? -1 : 1;
+  return a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0;
+}
+
+export function plan(input: PlanInput): Plan {
+  const ownership = classify(input.live);
+  if (ownership.type === 'pullTarget') return planPull(input);
+  const notes: Note[] = [];
+  const eligible = input.candidates.filter((c) => {
+    const refusal = sourceRefusal(c.rule.source.kind, c.source) ?? rbacPushRefusal(c.rule, input.settings);
+    if (refusal) notes.push({ on: c.rule.source, type: 'Warning', reason: refusal.reason, message: refusal.message });
+    return !refusal;
+  });
+  if (eligible.length === 0) {
+    const p = planUnwanted(input, ownership);
+    return withNotes(p.write ? p : { ...p, outcome: input.candidates.length ? 'Refused' : 'Nothing' }, notes);
+  }
+  const [winner, ...losers] = [...eligible].sort(compareCandidates);
+  for (const l of losers) {
+    notes.push({
+      on: l.rule.source, type: 'Warning', reason: 'RuleConflict',
+      message: `${formatRef(input.target)} is replicated from ${winner!.rule.source.namespace}/${winner!.rule.source.name} (${ruleLabel(winner!.rule.origin)}), which takes precedence over this ${ruleLabel(l.rule.origin)} rule`,
+    });
+  }
+  return withNotes(planPush(input, winner!, ownership), notes);
+}
+
+function withNotes(p: Plan, notes: Note[]): Plan {
+  return { ...p, notes: [...notes, ...p.notes] };
+}
+
+function planUnwanted(input: PlanInput, ownership: Ownership): Plan {
+  const live = input.live;
+  if (!live || ownership.type !== 'ours') return { outcome: 'Nothing', notes: [] };
+  // Only our own replicas are removed; one that also holds keys of its own keeps them.
+  if (hasData(input.target.kind) && hasOwnKeys(live)) {
+    return { write: { type: 'update', object: strippedReplica(input.target.kind, live) }, outcome: 'Removed', notes: [] };
+  }
+  return { write: { type: 'delete' }, outcome: 'Removed', notes: [] };
+}
+
+function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Plan {
+  const { target, live } = input;
+  const kind = target.kind;
+  const mayTakeOver = input.settings.adoptExisting || winner.rule.onConflict !== 'Skip';
+  if (ownership.type === 'foreign' && !mayTakeOver) {
+    const message = `${formatRef(target)} already exists and was not made by a replicator; it is left untouched (enable adoption to take it over)`;
+    return {
+      outcome: 'Conflict', owner: winner.rule.id,
+      notes: [
+        { on: winner.rule.source, type: 'Warning', reason: 'TargetConflict', message },
+        { on: target, type: 'Warning', reason: 'TargetConflict', message: `not replaced by ${winner.rule.source.namespace}/${winner.rule.source.name}: ${message}` },
+      ],
+    };
+  }
+  const desired = desiredPushReplica(kind, winner.rule, winner.source, target.namespace, live, input.now);
+  if (kind === 'RoleBinding' && desired.roleRef?.kind === 'Role' && input.roleExists && !input.roleExists(desired.roleRef.name)) {
+    return {
+      outcome: 'Waiting', owner: winner.rule.id, retry: true,
+      notes: [{ on: winner.rule.source, type: 'Warning', reason: 'WaitingForRole', message: `Role ${desired.roleRef.name} does not exist in namespace ${target.namespace} yet; the RoleBinding is created once it does` }],
+    };
+  }
+  return { ...decideWrite(kind, desired, live), owner: winner.rule.id };
+}
+
+function decideWrite(kind: Kind, desired: KubeObject, live: KubeObject | undefined): Plan {
+  if (!live) return { write: { type: 'create', object: stripServerFields(desired) }, outcome: 'Written', notes: [] };
+  if (needsRecreate(kind, desired, live)) return { write: { type: 'recreate', object: stripServerFields(desired) }, outcome: 'Written', notes: [] };
+  if (differs(kind, desired, live)) return { write: { type: 'update', object: desired }, outcome: 'Written', notes: [] };
+  return { outcome: 'InSync', notes: [] };
+}
+
+/** A create must not carry the identity of an object that is gone. */
+function stripServerFields(obj: KubeObject): KubeObject {
+  const m = { ...obj.metadata };
+  for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'deletionTimestamp'] as const) delete m[k];
+  delete (m as { managedFields?: unknown }).managedFields;
+  return { ...obj, metadata: m };
+}
+
+function planPull(input: PlanInput): Plan {
+  const { target, live, pull } = input;
+  const kind = target.kind;
+  const notes: Note[] = input.candidates.map((c) => ({
+    on: c.rule.source, type: 'Warning' as const, reason: 'TargetConflict',
+    message: `${formatRef(target)} pulls from a source of its own (replicate-from) and is not overwritten by this push`,
+  }));
+  if (!live || !pull) return { outcome: 'Nothing', notes };
+  if (pull.problem) {
+    return { outcome: 'Invalid', notes: [...notes, { on: target, type: 'Warning', reason: 'InvalidAnnotation', message: `${pull.problem.field}: ${pull.problem.message}` }] };
+  }
+  const src = pull.sourceRef!;
+  if (src.namespace === target.namespace && src.name === target.name) {
+    return { outcome: 'Invalid', notes: [...notes, { on: target, type: 'Warning', reason: 'InvalidAnnotation', message: 'replicate-from names the object itself' }] };
+  }
+  if (!pull.source) {
+    const cleared = clearedPullTarget(kind, live);
+    if (cleared && differs(kind, cleared, live)) {
+      return { write: { type: 'update', object: cleared }, outcome: 'Removed', notes: [...notes, { on: target, type: 'Normal', reason: 'SourceDeleted', message: `source ${src.namespace}/${src.name} is gone; the replicated keys were removed` }] };
+    }
+    return { outcome: 'Waiting', notes: [...notes, { on: target, type: 'Normal', reason: 'SourceNotFound', message: `source ${src.namespace}/${src.name} does not exist (yet); it is copied here when it appears` }] };
+  }
+  const refusal = sourceRefusal(kind, pull.source);
+  if (refusal) return { outcome: 'Refused', notes: [...notes, { on: target, type: 'Warning', reason: refusal.reason, message: refusal.message }] };
+  const consent = pullConsent(pull.source, target.namespace, input.settings.allowAll);
+  if (!consent.allowed) {
+    const message = `${formatRef(target)} may not pull from ${src.namespace}/${src.name}: ${consent.reason}`;
+    return {
+      outcome: 'Refused',
+      notes: [...notes, { on: target, type: 'Warning', reason: 'ReplicationNotPermitted', message }, { on: src, type: 'Warning', reason: 'ReplicationNotPermitted', message }],
+    };
+  }
+  const desired = desiredPullTarget(kind, live, pull.source, input.now);
+  if (!differs(kind, desired, live)) return { outcome: 'InSync', notes };
+  return { write: { type: 'update', object: desired }, outcome: 'Written', notes };
+}

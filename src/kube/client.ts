@@ -1,0 +1,156 @@
+// The one place that speaks HTTP to the API server. client-node supplies configuration and authentication
+// (kubeconfig, in-cluster, exec plugins); requests and watch streams are made here so that every call can
+// ask for exactly the representation it needs (e.g. metadata-only lists) and is counted.
+import * as k8s from '@kubernetes/client-node';
+import { fetch } from 'undici';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+/** A Kubernetes `Status` failure. Its message comes from the API server and never contains object data. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  constructor(status: number, reason: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 404;
+export const isConflict = (e: unknown) => e instanceof ApiError && e.status === 409;
+export const isAlreadyExists = (e: unknown) => e instanceof ApiError && e.status === 409 && e.reason === 'AlreadyExists';
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  status: number;
+}
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export class KubeClient {
+  readonly kc: k8s.KubeConfig;
+  readonly server: string;
+  private readonly listeners: ((r: RequestRecord) => void)[] = [];
+
+  constructor(kc: k8s.KubeConfig) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.kc = kc;
+    this.server = cluster.server.replace(/\/$/, '');
+  }
+
+  /** Observes every request (method, path without query, status): metrics and write counting. */
+  onRequest(listener: (r: RequestRecord) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private async prepare(method: string, path: string, opts: RequestOptions) {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new k8s.RequestContext(url.toString(), method as k8s.HttpMethod);
+    await this.kc.applySecurityAuthentication(ctx);
+    const headers = ctx.getHeaders() as Record<string, string>;
+    headers.accept = opts.accept ?? 'application/json';
+    headers['user-agent'] = 'kube-replicator';
+    if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+    return { url, headers, dispatcher: ctx.getDispatcher() };
+  }
+
+  private record(method: string, path: string, status: number): void {
+    for (const l of this.listeners) l({ method, path, status });
+  }
+
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const { url, headers, dispatcher } = await this.prepare(method, path, opts);
+    let res;
+    try {
+      res = await fetch(url, {
+        method, headers, dispatcher: dispatcher as never, signal: opts.signal ?? AbortSignal.timeout(60_000),
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      });
+    } catch (e) {
+      this.record(method, path, 0);
+      throw e;
+    }
+    this.record(method, path, res.status);
+    const text = await res.text();
+    if (res.status >= 200 && res.status < 300) return (text ? JSON.parse(text) : undefined) as T;
+    throw toApiError(res.status, text, method, path);
+  }
+
+  /**
+   * Opens a watch and calls `onEvent` per event until the stream ends (resolves) or fails (rejects).
+   * `inactivityMs` aborts a stream that goes silent (half-open connections); bookmarks keep a healthy one busy.
+   */
+  async watch<T>(path: string, query: RequestOptions['query'], onEvent: (e: WatchEvent<T>) => void, opts: { accept?: string; signal?: AbortSignal; inactivityMs: number }): Promise<void> {
+    const controller = new AbortController();
+    const abort = () => controller.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', abort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(new Error(`watch ${path} inactive for ${opts.inactivityMs} ms`)), opts.inactivityMs);
+      timer.unref();
+    };
+    try {
+      const { url, headers, dispatcher } = await this.prepare('GET', path, { query: { ...query, watch: true }, accept: opts.accept });
+      arm();
+      const res = await fetch(url, { method: 'GET', headers, dispatcher: dispatcher as never, signal: controller.signal });
+      this.record('WATCH', path, res.status);
+      if (res.status !== 200) throw toApiError(res.status, await res.text(), 'WATCH', path);
+      const body = Readable.fromWeb(res.body as never);
+      body.on('data', arm);
+      const lines = createInterface({ input: body, crlfDelay: Infinity });
+      for await (const line of lines) {
+        if (!line) continue;
+        onEvent(JSON.parse(line) as WatchEvent<T>);
+      }
+      if (controller.signal.aborted) throw controller.signal.reason ?? new Error('watch aborted');
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', abort);
+      controller.abort();
+    }
+  }
+}
+
+function toApiError(status: number, text: string, method: string, path: string): ApiError {
+  let reason = '';
+  let message = `${method} ${path}: HTTP ${status}`;
+  try {
+    const s = JSON.parse(text) as { reason?: string; message?: string };
+    reason = s.reason ?? '';
+    if (s.message) message = `${method} ${path}: ${s.message}`;
+  } catch {
+    // not a Status object; keep the generic message (never echo an arbitrary body)
+  }
+  return new ApiError(status, reason, message);
+}
+
+/** Loads the configuration for `npm start`: in-cluster when running in a Pod, else the kubeconfig. */
+export function loadKubeConfig(kubeconfig?: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  if (kubeconfig) kc.loadFromFile(kubeconfig);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else if (process.env.KUBECONFIG || k8s.findHomeDir()) kc.loadFromDefault();
+  const cluster = kc.getCurrentCluster();
+  // loadFromDefault silently falls back to http://localhost:8080; refuse that instead of guessing.
+  if (!cluster || (!kubeconfig && !process.env.KUBERNETES_SERVICE_HOST && cluster.server === 'http://localhost:8080' && !process.env.KUBECONFIG)) {
+    throw new Error('no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, or run in a Pod (in-cluster config)');
+  }
+  return kc;
+}

@@ -1,0 +1,225 @@
+// List + watch with a local cache, hardened against the failure modes of client-node's informer:
+// jittered exponential backoff on every failure (no tight reconnect loops), restart on any error (never
+// stops silently), 410 Gone → relist, bookmarks and a server-side timeout, and an inactivity watchdog.
+import { ApiError, type KubeClient, type WatchEvent } from './client.ts';
+import type { ObjectMeta } from '../model/objects.ts';
+
+export interface Listed<T> {
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export type InformerEvent = 'add' | 'update' | 'delete';
+
+export interface InformerOptions<T> {
+  name: string;
+  /** Collection path, e.g. `/api/v1/secrets`. */
+  path: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Ask for PartialObjectMetadata instead of whole objects. */
+  metadataOnly?: boolean;
+  /** Trims what is kept in memory (e.g. managedFields). */
+  slim?: (obj: T) => T;
+  pageSize?: number;
+  /** A stream without any event (bookmarks included) for this long is restarted. */
+  inactivityMs?: number;
+  onEvent: (type: InformerEvent, obj: T, old: T | undefined) => void;
+  onError?: (err: unknown, attempt: number) => void;
+  onWatchRestart?: () => void;
+  random?: () => number;
+}
+
+interface HasMeta {
+  metadata: ObjectMeta;
+}
+
+export const cacheKey = (m: ObjectMeta) => (m.namespace ? `${m.namespace}/${m.name}` : m.name);
+
+const metaAcceptList = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const metaAcceptWatch = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+export class Informer<T extends HasMeta> {
+  readonly name: string;
+  private readonly client: KubeClient;
+  private readonly opts: InformerOptions<T>;
+  private readonly store = new Map<string, T>();
+  private resourceVersion = '';
+  private abort?: AbortController;
+  private running = false;
+  private loop?: Promise<void>;
+  private syncedResolve!: () => void;
+  /** Resolves after the first complete list. */
+  readonly synced: Promise<void>;
+  hasSynced = false;
+  /** Epoch ms of the last sign of life from the server (list, event or bookmark). */
+  lastActivity = 0;
+  restarts = 0;
+
+  constructor(client: KubeClient, opts: InformerOptions<T>) {
+    this.client = client;
+    this.opts = { pageSize: 500, inactivityMs: 5 * 60_000, ...opts };
+    this.name = opts.name;
+    this.synced = new Promise((r) => (this.syncedResolve = r));
+  }
+
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+
+  values(): IterableIterator<T> {
+    return this.store.values();
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  /** Records our own write ahead of its watch event; the event, when it comes, replaces it. */
+  assume(obj: T): void {
+    this.store.set(cacheKey(obj.metadata), obj);
+  }
+
+  forget(key: string): void {
+    this.store.delete(key);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort?.abort(new Error('informer stopped'));
+    await this.loop;
+  }
+
+  /** Forces the current watch to end; the loop resumes from the last resourceVersion (used by the watchdog). */
+  restartWatch(): void {
+    this.abort?.abort(new Error('watch restarted'));
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      this.abort = new AbortController();
+      try {
+        if (!this.resourceVersion) await this.relist(this.abort.signal);
+        failures = 0;
+        await this.watchOnce(this.abort.signal);
+        // A normal end (server timeout) resumes from the last resourceVersion after a short, jittered pause.
+        await this.pause(100 + this.rand() * 400);
+      } catch (err) {
+        if (!this.running) break;
+        if (err instanceof ApiError && err.status === 410) {
+          this.resourceVersion = ''; // too old: relist and diff
+        } else {
+          failures++;
+          this.opts.onError?.(err, failures);
+        }
+        this.restarts++;
+        this.opts.onWatchRestart?.();
+        await this.pause(backoffMs(failures, this.rand()));
+      }
+    }
+  }
+
+  private rand(): number {
+    return (this.opts.random ?? Math.random)();
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (!this.running || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.abort?.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+  }
+
+  private query(): Record<string, string | undefined> {
+    return { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector };
+  }
+
+  private slim(obj: T): T {
+    const m = obj.metadata as ObjectMeta & { managedFields?: unknown };
+    delete m.managedFields;
+    return this.opts.slim ? this.opts.slim(obj) : obj;
+  }
+
+  /** Lists every page, then replaces the cache, emitting add/update/delete for the differences. */
+  private async relist(signal: AbortSignal): Promise<void> {
+    const fresh = new Map<string, T>();
+    let cont: string | undefined;
+    let rv: string;
+    do {
+      const page: Listed<T> = await this.client.request('GET', this.opts.path, {
+        query: { ...this.query(), limit: this.opts.pageSize, continue: cont },
+        accept: this.opts.metadataOnly ? metaAcceptList : undefined,
+        signal,
+      });
+      for (const item of page.items ?? []) {
+        const obj = this.slim(item);
+        fresh.set(cacheKey(obj.metadata), obj);
+      }
+      cont = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion ?? '';
+    } while (cont);
+    this.lastActivity = Date.now();
+    const old = new Map(this.store);
+    this.store.clear();
+    for (const [k, obj] of fresh) this.store.set(k, obj);
+    for (const [k, obj] of fresh) {
+      const prev = old.get(k);
+      if (!prev) this.opts.onEvent('add', obj, undefined);
+      else if (prev.metadata.resourceVersion !== obj.metadata.resourceVersion) this.opts.onEvent('update', obj, prev);
+    }
+    for (const [k, prev] of old) if (!fresh.has(k)) this.opts.onEvent('delete', prev, prev);
+    this.resourceVersion = rv;
+    if (!this.hasSynced) {
+      this.hasSynced = true;
+      this.syncedResolve();
+    }
+  }
+
+  private async watchOnce(signal: AbortSignal): Promise<void> {
+    const timeoutSeconds = 240 + Math.floor(this.rand() * 120);
+    await this.client.watch<T | { code?: number; message?: string }>(this.opts.path, {
+      ...this.query(), resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds,
+    }, (e) => this.apply(e as WatchEvent<T>), {
+      accept: this.opts.metadataOnly ? metaAcceptWatch : undefined, signal, inactivityMs: this.opts.inactivityMs!,
+    });
+  }
+
+  private apply(e: WatchEvent<T>): void {
+    this.lastActivity = Date.now();
+    if (e.type === 'ERROR') {
+      const status = e.object as unknown as { code?: number; reason?: string; message?: string };
+      throw new ApiError(status.code ?? 500, status.reason ?? '', status.message ?? 'watch error');
+    }
+    const obj = e.object;
+    const rv = obj.metadata?.resourceVersion;
+    if (e.type === 'BOOKMARK') {
+      if (rv) this.resourceVersion = rv;
+      return;
+    }
+    const slim = this.slim(obj);
+    const key = cacheKey(slim.metadata);
+    const prev = this.store.get(key);
+    if (e.type === 'DELETED') {
+      this.store.delete(key);
+      this.opts.onEvent('delete', slim, prev);
+    } else {
+      this.store.set(key, slim);
+      this.opts.onEvent(prev ? 'update' : 'add', slim, prev);
+    }
+    if (rv) this.resourceVersion = rv;
+  }
+}
+
+/** Capped exponential backoff with ±20 % jitter: 0.5 s, 1 s, 2 s … 30 s. */
+export function backoffMs(failures: number, random: number): number {
+  const base = Math.min(30_000, 500 * 2 ** Math.max(0, failures - 1));
+  return base * (0.8 + random * 0.4);
+}

@@ -1,0 +1,21 @@
+// REST paths of the kinds kube-replicator touches.
+import { kindInfo, type Kind } from '../model/kinds.ts';
+import type { ObjectRef } from '../model/objects.ts';
+
+function prefix(apiVersion: string): string {
+  return apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`;
+}
+
+/** All objects of a kind (cluster-wide), or those of one namespace. */
+export function collectionPath(kind: Kind, namespace?: string): string {
+  const info = kindInfo[kind];
+  return namespace
+    ? `${prefix(info.apiVersion)}/namespaces/${encodeURIComponent(namespace)}/${info.plural}`
+    : `${prefix(info.apiVersion)}/${info.plural}`;
+}
+
+export function objectPath(ref: ObjectRef): string {
+  return `${collectionPath(ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+}
+
+export const namespacesPath = '/api/v1/namespaces';

@@ -1,0 +1,35 @@
+// Writes replicas. Every update carries the resourceVersion it was computed from (optimistic concurrency)
+// and every delete carries uid + resourceVersion preconditions, so nothing is written over a change we
+// have not seen.
+import type { Kind } from '../model/kinds.ts';
+import type { KubeObject, ObjectRef } from '../model/objects.ts';
+import type { KubeClient } from './client.ts';
+import { collectionPath, objectPath } from './resources.ts';
+
+export const fieldManager = 'kube-replicator';
+
+export class Writer {
+  private readonly client: KubeClient;
+  constructor(client: KubeClient) {
+    this.client = client;
+  }
+
+  get(ref: ObjectRef): Promise<KubeObject> {
+    return this.client.request<KubeObject>('GET', objectPath(ref));
+  }
+
+  create(kind: Kind, obj: KubeObject): Promise<KubeObject> {
+    return this.client.request<KubeObject>('POST', collectionPath(kind, obj.metadata.namespace), { body: obj, query: { fieldManager } });
+  }
+
+  update(kind: Kind, obj: KubeObject): Promise<KubeObject> {
+    const ref = { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
+    return this.client.request<KubeObject>('PUT', objectPath(ref), { body: obj, query: { fieldManager } });
+  }
+
+  async delete(ref: ObjectRef, preconditions: { uid?: string; resourceVersion?: string }): Promise<void> {
+    await this.client.request('DELETE', objectPath(ref), {
+      body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions, propagationPolicy: 'Background' },
+    });
+  }
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// kube-replicator CLI: `run` (default), `plan`, `version`.
+import { readFileSync } from 'node:fs';
+import { parseArgs, usage, UsageError, type Options } from './cli/flags.ts';
+import { loadKubeConfig } from './kube/client.ts';
+import { createLogger } from './log.ts';
+import { startOperator } from './operator.ts';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function run(o: Options): Promise<void> {
+  const log = createLogger({ level: o.logLevel, format: o.logFormat });
+  let kc;
+  try {
+    kc = loadKubeConfig(o.kubeconfig);
+  } catch (e) {
+    log.error((e as Error).message);
+    process.exit(1);
+  }
+  const op = await startOperator(kc, o, { log });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    op.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  let o: Options;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n${usage()}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (o.command === 'help') process.stdout.write(usage());
+  else if (o.command === 'version') process.stdout.write(`kube-replicator ${version()}\n`);
+  else if (o.command === 'plan') {
+    const { runPlan } = await import('./plan-command.ts');
+    await runPlan(o);
+  } else await run(o);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`kube-replicator: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

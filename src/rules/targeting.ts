@@ -1,0 +1,55 @@
+// Which namespaces a push rule reaches, and which sources may never be replicated at all.
+import { isRbacKind, type Kind } from '../model/kinds.ts';
+import type { KubeObject } from '../model/objects.ts';
+import type { NamespaceView, PushRule, Settings } from './types.ts';
+import { namespaceReplicationLabel } from './vocabulary.ts';
+
+/** Namespace-level reasons a push never lands there, whatever the rule says. */
+export function namespaceAcceptsPush(ns: NamespaceView, settings: Settings): boolean {
+  if (ns.terminating) return false;
+  if (settings.excludeNamespaces?.matches(ns.name)) return false;
+  const choice = ns.labels[namespaceReplicationLabel];
+  if (choice === 'deny') return false;
+  if (settings.requireNamespaceOptIn && choice !== 'allow') return false;
+  return true;
+}
+
+/** Whether `rule` wants a replica in `ns` (never the source's own namespace). */
+export function ruleTargetsNamespace(rule: PushRule, ns: NamespaceView, settings: Settings): boolean {
+  if (ns.name === rule.source.namespace) return false;
+  if (!namespaceAcceptsPush(ns, settings)) return false;
+  const t = rule.targets;
+  if (t.exclude?.matches(ns.name)) return false;
+  return (t.patterns?.matches(ns.name) ?? false) || (t.selector?.matches(ns.labels) ?? false);
+}
+
+export interface Refusal {
+  reason: string;
+  message: string;
+}
+
+const helmReleaseType = 'helm.sh/release.v1';
+
+/** Objects that are never replicated, in any mode: copying them is either impossible or dangerous. */
+export function sourceRefusal(kind: Kind, source: KubeObject): Refusal | undefined {
+  if (kind === 'Secret' && source.type === 'kubernetes.io/service-account-token') {
+    return { reason: 'SourceNotReplicable', message: 'ServiceAccount token Secrets are bound to their namespace and are never replicated' };
+  }
+  if (kind === 'Secret' && (source.type === helmReleaseType || source.metadata.labels?.owner === 'helm' && source.metadata.name.startsWith('sh.helm.release.'))) {
+    return { reason: 'SourceNotReplicable', message: 'Helm release Secrets belong to their release and are never replicated' };
+  }
+  if (kind === 'ConfigMap' && source.metadata.name === 'kube-root-ca.crt') {
+    return { reason: 'SourceNotReplicable', message: 'kube-root-ca.crt is published in every namespace by Kubernetes itself and is never replicated' };
+  }
+  return undefined;
+}
+
+/** Annotation-mode push of RBAC kinds comes only from namespaces the admin trusts. */
+export function rbacPushRefusal(rule: PushRule, settings: Settings): Refusal | undefined {
+  if (!isRbacKind(rule.source.kind) || rule.origin.type !== 'annotation') return undefined;
+  if (settings.trustedRbacNamespaces?.matches(rule.source.namespace)) return undefined;
+  return {
+    reason: 'RbacPushNotTrusted',
+    message: `pushing ${rule.source.kind}s by annotation is allowed only from trusted namespaces (--trusted-rbac-namespaces); ${rule.source.namespace} is not one`,
+  };
+}

@@ -1,0 +1,64 @@
+// Rules: what the engine is asked to do, whichever way it was asked (annotations or a ReplicationPolicy).
+import type { ObjectRef } from '../model/objects.ts';
+import type { NamespacePatterns } from './patterns.ts';
+import type { LabelSelector } from './selector.ts';
+
+export type RuleOrigin = { type: 'annotation' } | { type: 'policy'; name: string; uid: string };
+
+export type ConflictPolicy = 'Skip' | 'Adopt' | 'Overwrite';
+
+/** What the engine needs to know about a namespace. */
+export interface NamespaceView {
+  name: string;
+  labels: Readonly<Record<string, string>>;
+  terminating: boolean;
+}
+
+export interface TargetNamespaces {
+  /** Whole-name RE2 patterns (`*` = all). */
+  patterns?: NamespacePatterns;
+  /** Label selector over namespace labels. */
+  selector?: LabelSelector;
+  /** Namespaces never targeted, even when matched above. */
+  exclude?: NamespacePatterns;
+}
+
+/** One source object pushed to the namespaces it targets, under the same name. */
+export interface PushRule {
+  /** Stable identity: `annotation` or `policy/<name>`, plus the source. */
+  id: string;
+  origin: RuleOrigin;
+  source: ObjectRef;
+  /** Source creation time; older sources win conflicts (after priority). */
+  sourceCreated: string;
+  /** Higher wins a conflict over the same target. Annotations are 0. */
+  priority: number;
+  targets: TargetNamespaces;
+  stripLabels: boolean;
+  keepOwnerReferences: boolean;
+  onConflict: ConflictPolicy;
+}
+
+/** A problem with user input, reported where the user looks (an Event naming the bad part). */
+export interface RuleProblem {
+  field: string;
+  message: string;
+}
+
+export const ruleLabel = (origin: RuleOrigin): string => (origin.type === 'annotation' ? 'annotation' : `policy/${origin.name}`);
+
+/** Operator-wide settings that shape every rule (flags). */
+export interface Settings {
+  /** Pull without the source's consent (mittwald's --allow-all). */
+  allowAll: boolean;
+  /** Take over existing objects that are not replicas (mittwald's behaviour, for migrations). */
+  adoptExisting: boolean;
+  /** mittwald's --exclude-namespaces: unanchored patterns, applied to every kind. */
+  excludeNamespaces?: NamespacePatterns;
+  /** Push only into namespaces labelled `kube-replicator.io/replication: allow`. */
+  requireNamespaceOptIn: boolean;
+  /** Source namespaces whose annotations may push Roles and RoleBindings. Undefined: none. */
+  trustedRbacNamespaces?: NamespacePatterns;
+}
+
+export const defaultSettings: Settings = { allowAll: false, adoptExisting: false, requireNamespaceOptIn: false };

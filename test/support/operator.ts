@@ -1,0 +1,27 @@
+// Runs the operator in-process against the test control plane, capturing every log line (all levels),
+// so tests can assert on logs and scan them for leaked secret values.
+import { PassThrough } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { parseArgs } from '../../src/cli/flags.ts';
+import { createLogger } from '../../src/log.ts';
+import { startOperator, type Operator } from '../../src/operator.ts';
+import { adminKubeConfig } from './cluster.ts';
+
+export interface TestOperator {
+  op: Operator;
+  logs: string[];
+  statusUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestOperator(flags: string[] = [], kc: KubeConfig = adminKubeConfig()): Promise<TestOperator> {
+  const o = parseArgs(['run', '--status-addr=127.0.0.1:0', '--log-level=debug', ...flags]);
+  const stream = new PassThrough();
+  const logs: string[] = [];
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => logs.push(...chunk.split('\n').filter(Boolean)));
+  const op = await startOperator(kc, o, { log: createLogger({ level: o.logLevel, format: 'json', stream }) });
+  const port = (op.server!.address() as AddressInfo).port;
+  return { op, logs, statusUrl: `http://127.0.0.1:${port}`, stop: () => op.stop() };
+}
