@@ -1,0 +1,81 @@
+// The built operator as a separate process, and kubectl, as a user would run them.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolveBinaries } from '../../tools/controlplane/binaries.ts';
+import { controlPlaneInfo, waitFor } from '../../test/support/cluster.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function kubectl(args: string[], input?: string, kubeconfig = controlPlaneInfo().kubeconfig): string {
+  return execFileSync(resolveBinaries().kubectl, args, { input, encoding: 'utf8', env: { PATH: process.env.PATH, KUBECONFIG: kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export class OperatorProcess {
+  proc?: ChildProcess;
+  readonly logFile: string;
+  statusUrl = '';
+  private readonly args: string[];
+
+  constructor(name: string, args: string[] = []) {
+    this.logFile = join(controlPlaneInfo().dir, `operator-${name}-${process.pid}.log`);
+    this.args = args;
+  }
+
+  async start(): Promise<void> {
+    const port = await freePort();
+    this.statusUrl = `http://127.0.0.1:${port}`;
+    const out = openSync(this.logFile, 'a');
+    this.proc = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${controlPlaneInfo().kubeconfig}`, `--status-addr=127.0.0.1:${port}`, '--log-level=debug', ...this.args], {
+      stdio: ['ignore', out, out], env: { PATH: process.env.PATH },
+    });
+    closeSync(out);
+    await waitFor('the operator to be ready', async () => (await fetch(`${this.statusUrl}/readyz`)).status === 200, 60_000);
+  }
+
+  /** Sends `signal` and waits for the process to exit. */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return p?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    p.kill(signal);
+    return exited;
+  }
+
+  logs(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+}
+
+/** Counts write requests made by kube-replicator (its User-Agent) in the API server's audit log. */
+export class AuditWrites {
+  private offset = 0;
+  /** Starts counting from now. */
+  mark(): void {
+    this.offset = statSync(controlPlaneInfo().auditLog).size;
+  }
+
+  writes(): { verb: string; resource: string; namespace?: string; name?: string }[] {
+    const all = readFileSync(controlPlaneInfo().auditLog);
+    const lines = all.subarray(this.offset).toString('utf8').split('\n').filter(Boolean);
+    return lines.map((l) => JSON.parse(l) as { stage: string; verb: string; userAgent?: string; objectRef?: { resource: string; namespace?: string; name?: string } })
+      .filter((e) => e.stage === 'ResponseComplete' && (e.userAgent ?? '').startsWith('kube-replicator'))
+      .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource ?? '', namespace: e.objectRef?.namespace, name: e.objectRef?.name }));
+  }
+}

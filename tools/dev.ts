@@ -1,0 +1,52 @@
+// `npm run dev`: a local control plane with the operator running on it, until Ctrl-C.
+// It never reads the user's kubeconfig: the operator gets the kubeconfig of the control plane started here.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startControlPlane } from './controlplane/controlplane.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const started = Date.now();
+process.stderr.write('starting etcd, kube-apiserver and kube-controller-manager (the first run builds them: ~10-25 min) ...\n');
+const cp = await startControlPlane({ log: (l) => process.stderr.write(`  ${l}\n`) });
+const bin = dirname(cp.binaries.kubectl);
+const statusAddr = process.env.KR_STATUS_ADDR ?? '127.0.0.1:9102';
+
+const operator = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${cp.kubeconfig}`, '--log-format=plain', `--status-addr=${statusAddr}`, ...process.argv.slice(2)], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  env: { ...process.env, KUBECONFIG: cp.kubeconfig },
+});
+
+process.stdout.write(`
+control plane ready in ${((Date.now() - started) / 1000).toFixed(1)} s; kube-replicator is running on it (status on http://${statusAddr}).
+In another terminal:
+
+export KUBECONFIG=${cp.kubeconfig}
+export PATH=${bin}:$PATH
+
+kubectl create secret generic demo -n default --from-literal=greeting=hello
+kubectl annotate secret demo -n default replicator.v1.mittwald.de/replicate-to='.*'
+kubectl get secrets -A -l kube-replicator.io/replica=true
+
+Ctrl-C stops the operator and the control plane.
+`);
+
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (operator.exitCode === null) {
+    operator.kill('SIGTERM');
+    await new Promise((r) => operator.once('exit', r));
+  }
+  await cp.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+operator.on('exit', (code) => {
+  if (!stopping) {
+    process.stderr.write(`kube-replicator exited (${code}); stopping the control plane\n`);
+    void shutdown(code ?? 1);
+  }
+});
