@@ -46,6 +46,11 @@ export class WorkQueue {
       return;
     }
     if (this.waiting.has(key)) return;
+    const timer = this.timers.get(key);
+    if (timer) { // added sooner than its delayed retry: the retry is no longer needed
+      clearTimeout(timer);
+      this.timers.delete(key);
+    }
     this.waiting.set(key, { group, since: Date.now() });
     let g = this.groups.get(group);
     if (!g) this.groups.set(group, (g = new Set()));
@@ -69,7 +74,7 @@ export class WorkQueue {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
     const base = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** (n - 1));
-    const ms = Math.round(base * (0.8 + this.opts.random() * 0.4));
+    const ms = Math.min(this.opts.maxDelayMs, Math.round(base * (0.8 + this.opts.random() * 0.4)));
     this.addAfter(key, ms, group);
     return ms;
   }

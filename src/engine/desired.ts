@@ -195,7 +195,9 @@ export function differs(kind: Kind, desired: KubeObject, live: KubeObject): bool
 /** Fields the API server will not change in place: a difference means delete and create again. */
 export function needsRecreate(kind: Kind, desired: KubeObject, live: KubeObject): boolean {
   if (kind === 'RoleBinding') return canonical(desired.roleRef) !== canonical(live.roleRef);
-  if (kind === 'Secret') return (desired.type ?? 'Opaque') !== (live.type ?? 'Opaque') || live.immutable === true;
-  if (kind === 'ConfigMap') return live.immutable === true;
+  if (kind === 'Secret' && (desired.type ?? 'Opaque') !== (live.type ?? 'Opaque')) return true;
+  // An immutable Secret/ConfigMap only needs a new object when its content must change (metadata stays updatable);
+  // recreating one that is already right would recreate it again on every reconcile.
+  if (hasData(kind) && live.immutable === true) return canonical(content(kind, desired)) !== canonical(content(kind, live));
   return false;
 }

@@ -1,0 +1,612 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import type { Kind } from '../model/kinds.ts';
+import type { KubeObject, ObjectRef } from '../model/objects.ts';
+import { pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
+import { parseNamespacePatterns } from '../rules/patterns.ts';
+import { defaultSettings, type PushRule, type Settings } from '../rules/types.ts';
+import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
+import { contentHash } from './desired.ts';
+import { classify } from './ownership.ts';
+import { compareCandidates, plan, type Candidate, type Plan, type PlanInput } from './plan.ts';
+
+const NOW = '2024-01-01T00:00:00Z';
+const LATER = '2024-06-01T12:00:00Z';
+const RBAC = 'rbac.authorization.k8s.io';
+
+/** Replicated content of a typical source of each kind. */
+const contentOf: Record<Kind, Partial<KubeObject>> = {
+  Secret: { type: 'Opaque', data: { a: 'YQ==', b: 'Yg==' } },
+  ConfigMap: { data: { a: 'x' }, binaryData: { b: 'AAE=' } },
+  Role: { rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] },
+  RoleBinding: { roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'Group', name: 'devs', apiGroup: RBAC }] },
+  ServiceAccount: { imagePullSecrets: [{ name: 'registry' }] },
+};
+const kindsList = Object.keys(contentOf) as Kind[];
+
+function source(kind: Kind, over: Partial<KubeObject> = {}, meta: Partial<KubeObject['metadata']> = {}): KubeObject {
+  return {
+    metadata: {
+      name: 'obj', namespace: 'src', uid: 'src-uid', resourceVersion: '100', creationTimestamp: '2020-01-01T00:00:00Z',
+      labels: { app: 'web' }, annotations: { [A.replicateTo]: 'dst' }, ...meta,
+    },
+    ...structuredClone(contentOf[kind]),
+    ...over,
+  };
+}
+
+function rule(kind: Kind, over: Partial<PushRule> = {}): PushRule {
+  const src = over.source ?? { kind, namespace: 'src', name: 'obj' };
+  return {
+    id: `annotation:${kind}/${src.namespace}/${src.name}`,
+    origin: { type: 'annotation' },
+    source: src,
+    sourceCreated: '2020-01-01T00:00:00Z',
+    priority: 0,
+    targets: { patterns: parseNamespacePatterns('dst') },
+    stripLabels: false,
+    keepOwnerReferences: false,
+    onConflict: 'Skip',
+    ...over,
+  };
+}
+
+const cand = (kind: Kind, s: KubeObject = source(kind), r: Partial<PushRule> = {}): Candidate => ({ rule: rule(kind, r), source: s });
+const targetRef = (kind: Kind, name = 'obj', namespace = 'dst'): ObjectRef => ({ kind, namespace, name });
+
+/** Settings trusting `src` for RBAC pushes, so that every kind can be pushed in the generic tests. */
+const trusting: Settings = { ...defaultSettings, trustedRbacNamespaces: parseNamespacePatterns('src') };
+
+function run(kind: Kind, over: Partial<PlanInput> = {}): Plan {
+  return plan({ target: targetRef(kind), candidates: [cand(kind)], settings: trusting, now: NOW, ...over });
+}
+
+/** What the API server hands back after a write: server fields added. */
+function fromServer(obj: KubeObject, rv = '200'): KubeObject {
+  const o = structuredClone(obj);
+  o.metadata = { ...o.metadata, uid: 'target-uid', resourceVersion: rv, creationTimestamp: '2024-01-01T00:00:01Z', generation: 1 };
+  (o.metadata as { managedFields?: unknown }).managedFields = [{ manager: 'kube-replicator' }];
+  return o;
+}
+
+function written(p: Plan): KubeObject {
+  const w = p.write;
+  if (!w || w.type === 'delete') throw new Error(`expected a write with an object, got ${JSON.stringify(w)}`);
+  return w.object;
+}
+
+/** A replica made by us earlier, as the API holds it now. */
+function ourReplica(kind: Kind, s: KubeObject = source(kind)): KubeObject {
+  return fromServer(written(run(kind, { candidates: [cand(kind, s)] })));
+}
+
+function foreign(kind: Kind, over: Partial<KubeObject> = {}): KubeObject {
+  return { metadata: { name: 'obj', namespace: 'dst', uid: 'f-uid', resourceVersion: '5', labels: { own: 'yes' }, annotations: { mine: '1' } }, ...over };
+}
+
+const reasons = (p: Plan) => p.notes.map((n) => n.reason);
+
+describe('compareCandidates', () => {
+  const c = (id: string, priority: number, created: string): Candidate =>
+    ({ rule: rule('Secret', { id, priority, sourceCreated: created }), source: source('Secret') });
+
+  it('prefers the higher priority, then the older source, then the smaller rule id', () => {
+    expect(compareCandidates(c('z', 10, '2024'), c('a', 0, '2000'))).toBeLessThan(0);
+    expect(compareCandidates(c('a', 0, '2000'), c('z', 10, '2024'))).toBeGreaterThan(0);
+    expect(compareCandidates(c('z', 0, '2020-01-01T00:00:00Z'), c('a', 0, '2021-01-01T00:00:00Z'))).toBeLessThan(0);
+    expect(compareCandidates(c('a', 0, '2021'), c('z', 0, '2020'))).toBeGreaterThan(0);
+    expect(compareCandidates(c('a', 0, '2020'), c('b', 0, '2020'))).toBeLessThan(0);
+    expect(compareCandidates(c('b', 0, '2020'), c('a', 0, '2020'))).toBeGreaterThan(0);
+    expect(compareCandidates(c('a', 0, '2020'), c('a', 0, '2020'))).toBe(0);
+  });
+
+  it('gives the same order whatever the input order', () => {
+    const all = [c('p', 1, '2022'), c('q', 5, '2023'), c('r', 1, '2021'), c('a', 1, '2022'), c('s', -1, '1999')];
+    const expected = ['q', 'r', 'a', 'p', 's'];
+    expect([...all].sort(compareCandidates).map((x) => x.rule.id)).toEqual(expected);
+    expect([...all].reverse().sort(compareCandidates).map((x) => x.rule.id)).toEqual(expected);
+  });
+});
+
+describe('plan: push create / update / in sync', () => {
+  it.each(kindsList)('creates a missing %s replica', (kind) => {
+    const p = run(kind);
+    expect(p.outcome).toBe('Written');
+    expect(p.write?.type).toBe('create');
+    expect(p.owner).toBe(`annotation:${kind}/src/obj`);
+    expect(p.notes).toEqual([]);
+    const o = written(p);
+    expect(o.kind).toBe(kind);
+    expect(o.metadata).toMatchObject({ name: 'obj', namespace: 'dst' });
+    expect(o.metadata.uid).toBeUndefined();
+    expect(o.metadata.resourceVersion).toBeUndefined();
+    expect(classify(o)).toEqual({ type: 'ours', source: 'src/obj', rule: 'annotation' });
+    expect(o.metadata.annotations![P.contentHash]).toBe(contentHash(kind, source(kind)));
+    for (const [field, value] of Object.entries(contentOf[kind])) expect(o[field as keyof KubeObject]).toEqual(value);
+  });
+
+  it.each(kindsList)('does not write a %s replica that is in sync, even with a new source version and time', (kind) => {
+    const live = ourReplica(kind);
+    // The source changed (new resourceVersion, an unrelated annotation) but not its replicated content.
+    const s = source(kind, {}, { resourceVersion: '555', annotations: { [A.replicateTo]: 'dst,other', note: 'x' } });
+    const p = run(kind, { live, candidates: [cand(kind, s)], now: LATER });
+    expect(p).toEqual({ outcome: 'InSync', owner: `annotation:${kind}/src/obj`, notes: [] });
+  });
+
+  it('does not write when only replicated-at / replicated-from-version differ on the live object', () => {
+    const live = ourReplica('Secret');
+    live.metadata.annotations = { ...live.metadata.annotations, [A.replicatedAt]: 'long ago', [A.replicatedFromVersion]: '1' };
+    expect(run('Secret', { live, now: LATER }).write).toBeUndefined();
+  });
+
+  const changes: [Kind, Partial<KubeObject>][] = [
+    ['Secret', { data: { a: 'bmV3' } }],
+    ['ConfigMap', { binaryData: { b: 'AgM=' } }],
+    ['Role', { rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['*'] }] }],
+    ['RoleBinding', { subjects: [{ kind: 'User', name: 'eve', apiGroup: RBAC }] }],
+    ['ServiceAccount', { imagePullSecrets: [{ name: 'other' }] }],
+  ];
+  it.each(changes)('updates a %s replica in place when the source content changes', (kind, change) => {
+    const live = ourReplica(kind);
+    const p = run(kind, { live, candidates: [cand(kind, source(kind, change, { resourceVersion: '101' }))], now: LATER });
+    expect(p.outcome).toBe('Written');
+    expect(p.write?.type).toBe('update');
+    const o = written(p);
+    for (const [field, value] of Object.entries(change)) expect(o[field as keyof KubeObject]).toEqual(value);
+    // An update carries the live identity (optimistic concurrency) and the new version.
+    expect(o.metadata.uid).toBe('target-uid');
+    expect(o.metadata.resourceVersion).toBe('200');
+    expect(o.metadata.annotations).toMatchObject({ [A.replicatedFromVersion]: '101', [A.replicatedAt]: LATER });
+  });
+
+  it('corrects a hand-edited replica at once', () => {
+    const live = ourReplica('ConfigMap');
+    live.data = { a: 'edited' };
+    delete live.binaryData;
+    const p = run('ConfigMap', { live });
+    expect(p.write?.type).toBe('update');
+    expect(written(p).data).toEqual({ a: 'x' });
+    expect(written(p).binaryData).toEqual({ b: 'AAE=' });
+  });
+
+  it('keeps a key the user added to a replica (mittwald merge semantics), but restores source keys', () => {
+    const live = ourReplica('Secret');
+    live.data = { ...live.data, a: 'ZWRpdA==', extra: 'eA==' };
+    const o = written(run('Secret', { live }));
+    expect(o.data).toEqual({ a: 'YQ==', b: 'Yg==', extra: 'eA==' });
+  });
+
+  it('removes a replicated key that is gone from the source', () => {
+    const live = ourReplica('Secret');
+    const s = source('Secret', { data: { a: 'YQ==' } });
+    const o = written(run('Secret', { live, candidates: [cand('Secret', s)] }));
+    expect(o.data).toEqual({ a: 'YQ==' });
+    expect(o.metadata.annotations![A.replicatedKeys]).toBe('a');
+  });
+
+  it('updates when the source labels change, and when strip-labels is set', () => {
+    const live = ourReplica('ConfigMap');
+    const relabelled = source('ConfigMap', {}, { labels: { app: 'api' } });
+    expect(written(run('ConfigMap', { live, candidates: [cand('ConfigMap', relabelled)] })).metadata.labels).toMatchObject({ app: 'api' });
+    const stripped = written(run('ConfigMap', { live, candidates: [cand('ConfigMap', source('ConfigMap'), { stripLabels: true })] }));
+    expect(stripped.metadata.labels).toEqual({ [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' });
+  });
+});
+
+describe('plan: recreate', () => {
+  it('recreates a Secret whose type changes, without the old identity', () => {
+    const live = ourReplica('Secret');
+    const s = source('Secret', { type: 'kubernetes.io/tls', data: { 'tls.crt': 'Yw==', 'tls.key': 'aw==' } });
+    const p = run('Secret', { live, candidates: [cand('Secret', s)] });
+    expect(p.outcome).toBe('Written');
+    expect(p.write?.type).toBe('recreate');
+    const o = written(p);
+    expect(o.type).toBe('kubernetes.io/tls');
+    for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields']) expect(o.metadata).not.toHaveProperty(f);
+    expect(o.metadata).toMatchObject({ name: 'obj', namespace: 'dst' });
+  });
+
+  it('recreates a RoleBinding whose roleRef changes', () => {
+    const live = ourReplica('RoleBinding');
+    const s = source('RoleBinding', { roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'edit' } });
+    const p = run('RoleBinding', { live, candidates: [cand('RoleBinding', s)] });
+    expect(p.write?.type).toBe('recreate');
+    expect(written(p).roleRef).toEqual({ apiGroup: RBAC, kind: 'ClusterRole', name: 'edit' });
+    expect(written(p).metadata.resourceVersion).toBeUndefined();
+  });
+
+  it('recreates an immutable replica whose data must change, and leaves it alone once it is right', () => {
+    const live = { ...ourReplica('ConfigMap'), immutable: true };
+    expect(run('ConfigMap', { live, now: LATER }).write).toBeUndefined();
+    const p = run('ConfigMap', { live, candidates: [cand('ConfigMap', source('ConfigMap', { data: { a: 'changed' } }))] });
+    expect(p.write?.type).toBe('recreate');
+  });
+});
+
+describe('plan: removal of replicas no rule wants', () => {
+  it.each(kindsList)('deletes our %s replica when no rule targets it any more', (kind) => {
+    const p = run(kind, { live: ourReplica(kind), candidates: [] });
+    expect(p).toEqual({ write: { type: 'delete' }, outcome: 'Removed', notes: [] });
+  });
+
+  it('strips a replica that holds keys of its own instead of deleting it', () => {
+    const live = ourReplica('Secret');
+    live.data = { ...live.data, own: 'bw==' };
+    const p = run('Secret', { live, candidates: [] });
+    expect(p.outcome).toBe('Removed');
+    expect(p.write?.type).toBe('update');
+    const o = written(p);
+    expect(o.data).toEqual({ own: 'bw==' });
+    expect(o.metadata.labels).not.toHaveProperty([P.replicaLabel]);
+    expect(o.metadata.annotations).not.toHaveProperty([P.source]);
+    expect(o.metadata.annotations).not.toHaveProperty([A.replicatedKeys]);
+    // Stripped, it is no longer ours: the next plan leaves it alone.
+    expect(run('Secret', { live: fromServer(o), candidates: [] })).toEqual({ outcome: 'Nothing', notes: [] });
+  });
+
+  it.each<[string, KubeObject | undefined]>([
+    ['nothing there', undefined],
+    ['a foreign object', foreign('Secret', { data: { a: 'YQ==' } })],
+    ['a mittwald replica', foreign('Secret', { data: { a: 'YQ==' }, metadata: { name: 'obj', namespace: 'dst', annotations: { [A.replicatedFromVersion]: '3', [A.replicatedKeys]: 'a' } } })],
+  ])('does nothing to %s when no rule wants it', (_name, live) => {
+    expect(run('Secret', { live, candidates: [] })).toEqual({ outcome: 'Nothing', notes: [] });
+  });
+});
+
+describe('plan: winner precedence between rules', () => {
+  const older = source('ConfigMap', { data: { from: 'older' } }, { namespace: 'a', creationTimestamp: '2019-01-01T00:00:00Z' });
+  const newer = source('ConfigMap', { data: { from: 'newer' } }, { namespace: 'b', creationTimestamp: '2023-01-01T00:00:00Z' });
+  const cOlder = cand('ConfigMap', older, { source: { kind: 'ConfigMap', namespace: 'a', name: 'obj' }, sourceCreated: '2019-01-01T00:00:00Z' });
+  const cNewer = cand('ConfigMap', newer, { source: { kind: 'ConfigMap', namespace: 'b', name: 'obj' }, sourceCreated: '2023-01-01T00:00:00Z' });
+
+  it.each([[[cOlder, cNewer]], [[cNewer, cOlder]]])('the older source wins regardless of order', (candidates) => {
+    const p = run('ConfigMap', { candidates });
+    expect(p.owner).toBe(cOlder.rule.id);
+    expect(written(p).data).toEqual({ from: 'older' });
+    expect(written(p).metadata.annotations![P.source]).toBe('a/obj');
+    expect(p.notes).toHaveLength(1);
+    expect(p.notes[0]).toMatchObject({ on: cNewer.rule.source, type: 'Warning', reason: 'RuleConflict' });
+    expect(p.notes[0]!.message).toContain('a/obj');
+  });
+
+  it('a higher priority wins over an older source', () => {
+    const prio = cand('ConfigMap', newer, {
+      ...cNewer.rule, id: 'policy/p', origin: { type: 'policy', name: 'p', uid: 'pu' }, priority: 5,
+    });
+    const p = run('ConfigMap', { candidates: [cOlder, prio] });
+    expect(p.owner).toBe('policy/p');
+    expect(written(p).data).toEqual({ from: 'newer' });
+    expect(written(p).metadata.annotations).toMatchObject({ [P.rule]: 'policy/p', [P.policyUid]: 'pu' });
+    expect(p.notes.map((n) => [n.on, n.reason])).toEqual([[cOlder.rule.source, 'RuleConflict']]);
+    expect(p.notes[0]!.message).toContain('policy/p');
+  });
+
+  it('takes over our replica made by the losing source when the winner changes', () => {
+    const live = fromServer(written(run('ConfigMap', { candidates: [cNewer] })));
+    const p = run('ConfigMap', { live, candidates: [cNewer, cOlder] });
+    expect(p.write?.type).toBe('update');
+    expect(written(p).metadata.annotations![P.source]).toBe('a/obj');
+    expect(written(p).data).toEqual({ from: 'older' });
+  });
+
+  it('reports every loser once', () => {
+    const third = cand('ConfigMap', source('ConfigMap', {}, { namespace: 'c' }), { source: { kind: 'ConfigMap', namespace: 'c', name: 'obj' }, sourceCreated: '2024-01-01T00:00:00Z' });
+    const p = run('ConfigMap', { candidates: [third, cNewer, cOlder] });
+    expect(p.notes.filter((n) => n.reason === 'RuleConflict').map((n) => n.on.namespace).sort()).toEqual(['b', 'c']);
+  });
+});
+
+describe('plan: conflicts with foreign objects and adoption', () => {
+  const live = foreign('Secret', { type: 'Opaque', data: { own: 'bw==' } });
+
+  it('leaves a foreign object alone by default and says so on the source and the target', () => {
+    const p = run('Secret', { live });
+    expect(p.write).toBeUndefined();
+    expect(p.outcome).toBe('Conflict');
+    expect(p.owner).toBe('annotation:Secret/src/obj');
+    expect(p.notes.map((n) => [n.on, n.type, n.reason])).toEqual([
+      [{ kind: 'Secret', namespace: 'src', name: 'obj' }, 'Warning', 'TargetConflict'],
+      [targetRef('Secret'), 'Warning', 'TargetConflict'],
+    ]);
+  });
+
+  it('adopts it with adoptExisting: merged, own keys kept, labels replaced, now ours', () => {
+    const p = run('Secret', { live, settings: { ...trusting, adoptExisting: true } });
+    expect(p.outcome).toBe('Written');
+    expect(p.write?.type).toBe('update');
+    const o = written(p);
+    expect(o.data).toEqual({ own: 'bw==', a: 'YQ==', b: 'Yg==' });
+    expect(o.metadata.labels).toEqual({ app: 'web', [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' });
+    expect(o.metadata.annotations).toMatchObject({ mine: '1', [A.replicatedKeys]: 'a,b' });
+    expect(classify(o).type).toBe('ours');
+  });
+
+  it.each(['Adopt', 'Overwrite'] as const)('takes it over when the rule says onConflict=%s', (onConflict) => {
+    const p = run('Secret', { live, candidates: [cand('Secret', source('Secret'), { onConflict })] });
+    expect(p.outcome).toBe('Written');
+    expect(p.write?.type).toBe('update');
+  });
+
+  it('recreates an adopted foreign Secret of another type, keeping its keys', () => {
+    const tls = foreign('Secret', { type: 'kubernetes.io/tls', data: { 'tls.crt': 'Yw==' } });
+    const p = run('Secret', { live: tls, settings: { ...trusting, adoptExisting: true } });
+    expect(p.write?.type).toBe('recreate');
+    expect(written(p).data).toEqual({ 'tls.crt': 'Yw==', a: 'YQ==', b: 'Yg==' });
+  });
+
+  it('takes over a mittwald replica without adoption being enabled', () => {
+    const mittwald = foreign('Secret', {
+      type: 'Opaque', data: { a: 'YQ==', b: 'Yg==' },
+      metadata: { name: 'obj', namespace: 'dst', uid: 'm', resourceVersion: '9', annotations: { [A.replicatedAt]: 'x', [A.replicatedFromVersion]: '99', [A.replicatedKeys]: 'a,b' } },
+    });
+    const p = run('Secret', { live: mittwald });
+    expect(p.outcome).toBe('Written');
+    expect(p.write?.type).toBe('update');
+    expect(classify(written(p)).type).toBe('ours');
+    // …and is then in sync.
+    expect(run('Secret', { live: fromServer(written(p)), now: LATER }).write).toBeUndefined();
+  });
+
+  it('does not take over a mittwald-annotated object holding keys of its own', () => {
+    const mixed = foreign('Secret', {
+      data: { a: 'YQ==', own: 'bw==' },
+      metadata: { name: 'obj', namespace: 'dst', annotations: { [A.replicatedFromVersion]: '99', [A.replicatedKeys]: 'a' } },
+    });
+    expect(run('Secret', { live: mixed }).outcome).toBe('Conflict');
+  });
+});
+
+describe('plan: refusals', () => {
+  const refusedSources: [string, Kind, KubeObject, string][] = [
+    ['a service-account-token Secret', 'Secret', source('Secret', { type: 'kubernetes.io/service-account-token' }), 'SourceNotReplicable'],
+    ['a Helm release Secret (type)', 'Secret', source('Secret', { type: 'helm.sh/release.v1' }), 'SourceNotReplicable'],
+    ['the kube-root-ca.crt ConfigMap', 'ConfigMap', source('ConfigMap', {}, { name: 'kube-root-ca.crt' }), 'SourceNotReplicable'],
+  ];
+
+  it.each(refusedSources)('never pushes %s', (_name, kind, s, reason) => {
+    const r = rule(kind, { source: { kind, namespace: 'src', name: s.metadata.name } });
+    const p = plan({ target: targetRef(kind, s.metadata.name), candidates: [{ rule: r, source: s }], settings: trusting, now: NOW });
+    expect(p.write).toBeUndefined();
+    expect(p.outcome).toBe('Refused');
+    expect(p.notes).toEqual([{ on: r.source, type: 'Warning', reason, message: expect.any(String) }]);
+  });
+
+  it.each(['Role', 'RoleBinding'] as const)('refuses an annotation push of a %s from an untrusted namespace', (kind) => {
+    for (const settings of [defaultSettings, { ...defaultSettings, trustedRbacNamespaces: parseNamespacePatterns('other,src-2') }]) {
+      const p = run(kind, { settings });
+      expect(p.write).toBeUndefined();
+      expect(p.outcome).toBe('Refused');
+      expect(reasons(p)).toEqual(['RbacPushNotTrusted']);
+      expect(p.notes[0]!.on).toEqual({ kind, namespace: 'src', name: 'obj' });
+    }
+  });
+
+  it('lets a policy push RBAC from any namespace', () => {
+    const p = run('Role', { settings: defaultSettings, candidates: [cand('Role', source('Role'), { origin: { type: 'policy', name: 'p', uid: 'u' }, id: 'policy/p' })] });
+    expect(p.outcome).toBe('Written');
+  });
+
+  it('does not apply the RBAC trust check to other kinds', () => {
+    for (const kind of ['Secret', 'ConfigMap', 'ServiceAccount'] as const) expect(run(kind, { settings: defaultSettings }).outcome).toBe('Written');
+  });
+
+  it('removes our replica when its only rule is now refused', () => {
+    const live = ourReplica('Role');
+    const p = run('Role', { live, settings: defaultSettings });
+    expect(p.write).toEqual({ type: 'delete' });
+    expect(p.outcome).toBe('Removed');
+    expect(reasons(p)).toEqual(['RbacPushNotTrusted']);
+  });
+
+  it('leaves a foreign object alone when the only rule is refused', () => {
+    const p = run('Role', { live: foreign('Role'), settings: defaultSettings });
+    expect(p.write).toBeUndefined();
+    expect(p.outcome).toBe('Refused');
+  });
+
+  it('lets an eligible rule win while reporting the refused one', () => {
+    const bad = source('Secret', { type: 'kubernetes.io/service-account-token' }, { namespace: 'a' });
+    const cBad = cand('Secret', bad, { source: { kind: 'Secret', namespace: 'a', name: 'obj' }, sourceCreated: '1990-01-01T00:00:00Z' });
+    const p = run('Secret', { candidates: [cBad, cand('Secret')] });
+    expect(p.outcome).toBe('Written');
+    expect(p.owner).toBe('annotation:Secret/src/obj');
+    expect(p.notes.map((n) => [n.on.namespace, n.reason])).toEqual([['a', 'SourceNotReplicable']]);
+  });
+});
+
+describe('plan: RoleBinding waiting for its Role', () => {
+  const roleBound = () => source('RoleBinding', { roleRef: { apiGroup: RBAC, kind: 'Role', name: 'reader' } });
+
+  it('waits (and asks to be retried) while the Role is missing in the target namespace', () => {
+    const roleExists = jest.fn((_name: string) => false);
+    const p = run('RoleBinding', { candidates: [cand('RoleBinding', roleBound())], roleExists });
+    expect(roleExists).toHaveBeenCalledWith('reader');
+    expect(p.write).toBeUndefined();
+    expect(p.outcome).toBe('Waiting');
+    expect(p.retry).toBe(true);
+    expect(p.owner).toBe('annotation:RoleBinding/src/obj');
+    expect(p.notes).toEqual([{ on: { kind: 'RoleBinding', namespace: 'src', name: 'obj' }, type: 'Warning', reason: 'WaitingForRole', message: expect.stringContaining('reader') }]);
+  });
+
+  it('creates the binding once the Role exists', () => {
+    const p = run('RoleBinding', { candidates: [cand('RoleBinding', roleBound())], roleExists: () => true });
+    expect(p.write?.type).toBe('create');
+    expect(p.retry).toBeUndefined();
+  });
+
+  it('does not check ClusterRole references', () => {
+    const roleExists = jest.fn((_name: string) => false);
+    expect(run('RoleBinding', { roleExists }).write?.type).toBe('create');
+    expect(roleExists).not.toHaveBeenCalled();
+  });
+
+  it('goes ahead when the caller cannot tell', () => {
+    expect(run('RoleBinding', { candidates: [cand('RoleBinding', roleBound())] }).write?.type).toBe('create');
+  });
+});
+
+describe('plan: pull (replicate-from)', () => {
+  const consenting = (kind: Kind, namespaces = 'dst', over: Partial<KubeObject> = {}) => source(kind, over, {
+    annotations: { [A.replicationAllowed]: 'true', [A.replicationAllowedNamespaces]: namespaces },
+  });
+  const pullTarget = (kind: Kind, over: Partial<KubeObject> = {}, annotations: Record<string, string> = {}): KubeObject => ({
+    metadata: { name: 'tgt', namespace: 'dst', uid: 't-uid', resourceVersion: '3', labels: { mine: 'x' }, annotations: { [A.replicateFrom]: 'src/obj', ...annotations } },
+    ...over,
+  });
+  const ref = { kind: 'Secret' as Kind, namespace: 'src', name: 'obj' };
+  const pull = (kind: Kind, live: KubeObject, s: KubeObject | undefined, over: Partial<PlanInput> = {}): Plan =>
+    plan({ target: targetRef(kind, 'tgt'), live, candidates: [], pull: { sourceRef: { ...ref, kind }, source: s }, settings: defaultSettings, now: NOW, ...over });
+
+  it.each(kindsList)('needs the source\'s consent for a %s (ConfigMaps included)', (kind) => {
+    const p = pull(kind, pullTarget(kind), source(kind, {}, { annotations: {} }));
+    expect(p.write).toBeUndefined();
+    expect(p.outcome).toBe('Refused');
+    expect(p.notes.map((n) => [n.on, n.reason])).toEqual([
+      [targetRef(kind, 'tgt'), 'ReplicationNotPermitted'],
+      [{ ...ref, kind }, 'ReplicationNotPermitted'],
+    ]);
+  });
+
+  it.each(kindsList)('copies a consenting %s source into the target', (kind) => {
+    const p = pull(kind, pullTarget(kind), consenting(kind));
+    expect(p.outcome).toBe('Written');
+    expect(p.write?.type).toBe('update');
+    expect(p.notes).toEqual([]);
+    const o = written(p);
+    expect(o.metadata.labels).toEqual({ mine: 'x' });
+    expect(o.metadata.resourceVersion).toBe('3');
+    expect(o.metadata.annotations).toMatchObject({ [A.replicateFrom]: 'src/obj', [A.replicatedFromVersion]: '100', [A.replicatedAt]: NOW });
+  });
+
+  it('copies only the pull fields: a RoleBinding keeps its roleRef, a Secret its type', () => {
+    const rb = pullTarget('RoleBinding', { roleRef: { apiGroup: RBAC, kind: 'Role', name: 'own' }, subjects: [] });
+    const o = written(pull('RoleBinding', rb, consenting('RoleBinding')));
+    expect(o.roleRef).toEqual({ apiGroup: RBAC, kind: 'Role', name: 'own' });
+    expect(o.subjects).toEqual(contentOf.RoleBinding.subjects);
+    const tls = pullTarget('Secret', { type: 'kubernetes.io/tls', data: { 'tls.crt': 'Yw==' } });
+    const s = written(pull('Secret', tls, consenting('Secret')));
+    expect(s.type).toBe('kubernetes.io/tls');
+    expect(s.data).toEqual({ 'tls.crt': 'Yw==', a: 'YQ==', b: 'Yg==' });
+  });
+
+  it('pulls without consent under --allow-all', () => {
+    const p = pull('ConfigMap', pullTarget('ConfigMap'), source('ConfigMap', {}, { annotations: {} }), { settings: { ...defaultSettings, allowAll: true } });
+    expect(p.outcome).toBe('Written');
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['replication-allowed false', { [A.replicationAllowed]: 'false', [A.replicationAllowedNamespaces]: 'dst' }],
+    ['no allowed namespaces', { [A.replicationAllowed]: 'true' }],
+    ['another namespace allowed', { [A.replicationAllowed]: 'true', [A.replicationAllowedNamespaces]: 'dst-2' }],
+    ['a prefix of the namespace allowed (whole-name match)', { [A.replicationAllowed]: 'true', [A.replicationAllowedNamespaces]: 'ds' }],
+  ])('refuses with %s', (_name, annotations) => {
+    expect(pull('Secret', pullTarget('Secret'), source('Secret', {}, { annotations })).outcome).toBe('Refused');
+  });
+
+  it('does not write a target that is in sync, even with a new source version and time', () => {
+    const first = fromServer(written(pull('ConfigMap', pullTarget('ConfigMap'), consenting('ConfigMap'))));
+    const s = consenting('ConfigMap');
+    s.metadata.resourceVersion = '777';
+    s.metadata.labels = { changed: 'labels' };
+    const p = pull('ConfigMap', first, s, { now: LATER });
+    expect(p).toEqual({ outcome: 'InSync', notes: [] });
+  });
+
+  it('keeps the target\'s own keys and removes replicated keys gone from the source', () => {
+    const live = pullTarget('Secret', { data: { own: 'bw==', old: 'b2xk' } }, { [A.replicatedKeys]: 'old' });
+    const o = written(pull('Secret', live, consenting('Secret')));
+    expect(o.data).toEqual({ own: 'bw==', a: 'YQ==', b: 'Yg==' });
+    expect(o.metadata.annotations![A.replicatedKeys]).toBe('a,b');
+  });
+
+  it('reports an invalid replicate-from', () => {
+    const p = plan({
+      target: targetRef('Secret', 'tgt'), live: pullTarget('Secret', {}, { [A.replicateFrom]: 'nonsense' }), candidates: [],
+      pull: { problem: { field: A.replicateFrom, message: 'not of the form' } }, settings: defaultSettings, now: NOW,
+    });
+    expect(p.write).toBeUndefined();
+    expect(p.outcome).toBe('Invalid');
+    expect(p.notes).toEqual([{ on: targetRef('Secret', 'tgt'), type: 'Warning', reason: 'InvalidAnnotation', message: `${A.replicateFrom}: not of the form` }]);
+  });
+
+  it('refuses a target that names itself', () => {
+    const p = plan({
+      target: targetRef('Secret', 'tgt'), live: pullTarget('Secret'), candidates: [],
+      pull: { sourceRef: { kind: 'Secret', namespace: 'dst', name: 'tgt' }, source: pullTarget('Secret') }, settings: { ...defaultSettings, allowAll: true }, now: NOW,
+    });
+    expect(p.write).toBeUndefined();
+    expect(p.outcome).toBe('Invalid');
+    expect(reasons(p)).toEqual(['InvalidAnnotation']);
+  });
+
+  it('removes only the replicated keys when the source is gone, then waits without writing', () => {
+    const live = fromServer(written(pull('Secret', pullTarget('Secret', { data: { own: 'bw==' } }), consenting('Secret'))));
+    const p = pull('Secret', live, undefined);
+    expect(p.outcome).toBe('Removed');
+    expect(p.write?.type).toBe('update');
+    const o = written(p);
+    expect(o.data).toEqual({ own: 'bw==' });
+    expect(o.metadata.annotations).toEqual({ [A.replicateFrom]: 'src/obj' });
+    expect(p.notes.map((n) => [n.on, n.type, n.reason])).toEqual([[targetRef('Secret', 'tgt'), 'Normal', 'SourceDeleted']]);
+    // Cleared once: the next plan only waits for the source.
+    const again = pull('Secret', fromServer(o), undefined);
+    expect(again.write).toBeUndefined();
+    expect(again.outcome).toBe('Waiting');
+    expect(reasons(again)).toEqual(['SourceNotFound']);
+  });
+
+  it.each(['Role', 'RoleBinding', 'ServiceAccount'] as const)('clears the pulled field of a %s when the source is gone', (kind) => {
+    const live = fromServer(written(pull(kind, pullTarget(kind), consenting(kind))));
+    const o = written(pull(kind, live, undefined));
+    const field = { Role: 'rules', RoleBinding: 'subjects', ServiceAccount: 'imagePullSecrets' }[kind] as keyof KubeObject;
+    expect(o[field]).toEqual([]);
+  });
+
+  it('waits for a source that never existed', () => {
+    const p = pull('ConfigMap', pullTarget('ConfigMap', { data: { own: 'x' } }), undefined);
+    expect(p.write).toBeUndefined();
+    expect(p.outcome).toBe('Waiting');
+    expect(p.notes[0]).toMatchObject({ reason: 'SourceNotFound', type: 'Normal', message: expect.stringContaining('src/obj') });
+  });
+
+  it.each<[string, Kind, Partial<KubeObject>, Partial<KubeObject['metadata']>]>([
+    ['a service-account-token Secret', 'Secret', { type: 'kubernetes.io/service-account-token' }, {}],
+    ['a Helm release Secret', 'Secret', { type: 'helm.sh/release.v1' }, {}],
+    ['kube-root-ca.crt', 'ConfigMap', {}, { name: 'kube-root-ca.crt' }],
+  ])('refuses to pull %s even with consent', (_name, kind, over, meta) => {
+    const s = consenting(kind, 'dst', over);
+    Object.assign(s.metadata, meta);
+    const p = pull(kind, pullTarget(kind), s, { settings: { ...defaultSettings, allowAll: true } });
+    expect(p.write).toBeUndefined();
+    expect(p.outcome).toBe('Refused');
+    expect(reasons(p)).toEqual(['SourceNotReplicable']);
+  });
+
+  it('never lets a push overwrite a pull target, and tells the pushing source', () => {
+    const p = plan({
+      target: targetRef('Secret', 'tgt'), live: pullTarget('Secret'),
+      candidates: [cand('Secret', source('Secret', {}, { name: 'tgt' }), { source: { kind: 'Secret', namespace: 'other', name: 'tgt' } })],
+      pull: { sourceRef: ref, source: consenting('Secret') }, settings: { ...trusting, adoptExisting: true }, now: NOW,
+    });
+    expect(p.outcome).toBe('Written');
+    expect(written(p).metadata.annotations![P.source]).toBeUndefined();
+    expect(written(p).data).toEqual(contentOf.Secret.data);
+    expect(p.notes.map((n) => [n.on.namespace, n.reason])).toEqual([['other', 'TargetConflict']]);
+  });
+
+  it('does nothing without pull input', () => {
+    const p = plan({ target: targetRef('Secret', 'tgt'), live: pullTarget('Secret'), candidates: [], settings: defaultSettings, now: NOW });
+    expect(p).toEqual({ outcome: 'Nothing', notes: [] });
+  });
+});
+
+describe('plan: with rules parsed from annotations', () => {
+  it('pushes a source annotated with replicate-to and strip-labels', () => {
+    const s = source('Secret', {}, { annotations: { [A.replicateTo]: 'dst', [A.stripLabels]: 'true' } });
+    const r = pushRuleFromAnnotations('Secret', s).rule!;
+    const p = plan({ target: targetRef('Secret'), candidates: [{ rule: r, source: s }], settings: defaultSettings, now: NOW });
+    expect(p.write?.type).toBe('create');
+    expect(written(p).metadata.labels).toEqual({ [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' });
+    expect(written(p).metadata.annotations).not.toHaveProperty([A.replicateTo]);
+    expect(written(p).metadata.annotations).not.toHaveProperty([A.stripLabels]);
+  });
+});
