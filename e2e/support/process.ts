@@ -10,7 +10,10 @@ import { controlPlaneInfo, waitFor } from '../../test/support/cluster.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export function kubectl(args: string[], input?: string, kubeconfig = controlPlaneInfo().kubeconfig): string {
-  return execFileSync(resolveBinaries().kubectl, args, { input, encoding: 'utf8', env: { PATH: process.env.PATH, KUBECONFIG: kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // HOME and the discovery cache point into the control plane's folder: never the user's ~/.kube.
+  const dir = controlPlaneInfo().dir;
+  const env = { PATH: process.env.PATH, KUBECONFIG: kubeconfig, HOME: dir, KUBECACHEDIR: join(dir, 'kubectl-cache') };
+  return execFileSync(resolveBinaries().kubectl, args, { input, encoding: 'utf8', env, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 export async function freePort(): Promise<number> {
