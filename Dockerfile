@@ -25,6 +25,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json LICENSE ./
+COPY crds ./crds
 USER 65532:65532
 EXPOSE 9102
 ENTRYPOINT ["node", "dist/main.js"]

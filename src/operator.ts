@@ -8,6 +8,7 @@ import { EventRecorder } from './kube/events.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { parseExcludePatterns, parseNamespacePatterns } from './rules/patterns.ts';
+import { loadPolicySchema } from './rules/policy-schema.ts';
 import type { Settings } from './rules/types.ts';
 import { startStatusServer } from './server/status-server.ts';
 
@@ -38,6 +39,7 @@ export interface Operator {
 /** Starts the operator and resolves once its caches are synced and it is reconciling. */
 export async function startOperator(kc: KubeConfig, o: Options, extra: { log?: Logger; statusServer?: boolean } = {}): Promise<Operator> {
   const log = extra.log ?? createLogger({ level: o.logLevel, format: o.logFormat });
+  loadPolicySchema();
   const client = new KubeClient(kc);
   const metrics = new Metrics();
   const events = new EventRecorder(client);

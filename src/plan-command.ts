@@ -6,10 +6,12 @@ import { KubeClient, loadKubeConfig } from './kube/client.ts';
 import type { EventRecorder } from './kube/events.ts';
 import { createLogger } from './log.ts';
 import { settingsFrom } from './operator.ts';
+import { loadPolicySchema } from './rules/policy-schema.ts';
 import { parseRefKey, formatRef } from './model/objects.ts';
 
 export async function runPlan(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const log = createLogger({ level: 'error', format: o.logFormat });
+  loadPolicySchema();
   const client = new KubeClient(loadKubeConfig(o.kubeconfig));
   const silent = { record: () => undefined } as unknown as EventRecorder;
   const controller = new Controller(client, {

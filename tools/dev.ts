@@ -4,11 +4,13 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane } from './controlplane/controlplane.ts';
+import { installCrds } from './controlplane/crds.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 process.stderr.write('starting etcd, kube-apiserver and kube-controller-manager (the first run builds them: ~10-25 min) ...\n');
 const cp = await startControlPlane({ log: (l) => process.stderr.write(`  ${l}\n`) });
+await installCrds(cp);
 const bin = dirname(cp.binaries.kubectl);
 const statusAddr = process.env.KR_STATUS_ADDR ?? '127.0.0.1:9102';
 

@@ -11,11 +11,14 @@ import { Writer } from '../kube/writer.ts';
 import type { Logger } from '../log.ts';
 import { plan, type Candidate, type Note, type Plan, type PullInput } from '../engine/plan.ts';
 import { pullSourceFromAnnotations, pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
-import { ruleTargetsNamespace } from '../rules/targeting.ts';
+import { policiesPath, policyRule, policySelectsSource, type CompiledPolicy, type ReplicationPolicy } from '../rules/policy-rules.ts';
+import { ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
 import type { NamespaceView, PushRule, Settings } from '../rules/types.ts';
 import { provenance } from '../rules/vocabulary.ts';
 import { KindState } from './kind-state.ts';
+import { PolicyTracker } from './policy-tracker.ts';
 import { WorkQueue } from './queue.ts';
+import { addTo, removeFrom, RuleIndex } from './rule-index.ts';
 
 export interface ControllerOptions {
   kinds: Kind[];
@@ -39,6 +42,7 @@ export interface ControllerObserver {
   refused?(kind: Kind, reason: string): void;
   watchRestarted?(informer: string): void;
   queueDone?(waitedMs: number): void;
+  statusWritten?(policy: string): void;
 }
 
 const group = (sourceNamespace: string) => sourceNamespace;
@@ -47,13 +51,14 @@ export class Controller {
   readonly states = new Map<Kind, KindState>();
   readonly namespaces: Informer<Namespace>;
   readonly queue: WorkQueue;
+  readonly policyInformer: Informer<ReplicationPolicy>;
+  readonly policies: PolicyTracker;
   private readonly client: KubeClient;
   private readonly writer: Writer;
   private readonly opts: ControllerOptions;
   private readonly log: Logger;
-  /** Push rules by source key, and source keys by `Kind/name` (a replica has its source's name). */
-  private readonly pushRules = new Map<string, PushRule>();
-  private readonly pushByName = new Map<string, Set<string>>();
+  /** Every push rule, from annotations and from policies. */
+  private readonly rules = new RuleIndex();
   /** Pull relationships from `replicate-from`: target → source and source → targets. */
   private readonly pullSourceOf = new Map<string, string>();
   private readonly pullTargetsOf = new Map<string, Set<string>>();
@@ -82,6 +87,20 @@ export class Controller {
       onError: (e, n) => handlers.onError('Namespace', e, n),
       onWatchRestart: () => handlers.onWatchRestart('Namespace'),
     });
+    this.policies = new PolicyTracker({
+      client, events: opts.events, log: opts.log, enabledKinds: opts.kinds,
+      counts: (name) => this.policyCounts(name),
+      busy: () => this.queue.depth + this.queue.inFlight > 0,
+      now: opts.now,
+      onStatusWrite: (name) => opts.observer?.statusWritten?.(name),
+    });
+    // Optional: without the CRD (annotation mode only) the list answers 404 and the informer counts as synced.
+    this.policyInformer = new Informer<ReplicationPolicy>(client, {
+      name: 'ReplicationPolicy', path: policiesPath, inactivityMs: opts.watchInactivityMs, optional: true,
+      onEvent: (t, p) => this.onPolicy(t, p),
+      onError: (e, n) => handlers.onError('ReplicationPolicy', e, n),
+      onWatchRestart: () => handlers.onWatchRestart('ReplicationPolicy'),
+    });
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
@@ -92,6 +111,9 @@ export class Controller {
     for (const s of this.states.values()) s.start();
     await this.namespaces.synced;
     await Promise.all([...this.states.values()].map((s) => s.synced));
+    // Policies last: compiling them selects sources from the caches above.
+    this.policyInformer.start();
+    await this.policyInformer.synced;
   }
 
   async start(): Promise<void> {
@@ -101,13 +123,15 @@ export class Controller {
     this.queue.start((key) => this.reconcile(key));
     this.resyncTimer = setInterval(() => this.enqueueAll(), this.opts.resyncPeriodMs);
     this.resyncTimer.unref();
+    this.policies.scheduleAll();
     this.log.info('caches synced; reconciling', { kinds: this.opts.kinds, namespaces: this.namespaces.size });
   }
 
   async stop(): Promise<void> {
     clearInterval(this.resyncTimer);
+    this.policies.stop();
     await this.queue.shutdown();
-    await Promise.all([this.namespaces.stop(), ...[...this.states.values()].map((s) => s.stop())]);
+    await Promise.all([this.namespaces.stop(), this.policyInformer.stop(), ...[...this.states.values()].map((s) => s.stop())]);
   }
 
   /** Ready once every initial list has completed. */
@@ -118,7 +142,7 @@ export class Controller {
   /** Informers whose watch has shown no sign of life for longer than `maxSilenceMs`. */
   staleWatches(maxSilenceMs: number): string[] {
     const now = Date.now();
-    const all = [this.namespaces, ...[...this.states.values()].flatMap((s) => [s.meta, s.replicas])];
+    const all = [this.namespaces, this.policyInformer, ...[...this.states.values()].flatMap((s) => [s.meta, s.replicas])];
     return all.filter((i) => i.hasSynced && now - i.lastActivity > maxSilenceMs).map((i) => i.name);
   }
 
@@ -133,6 +157,7 @@ export class Controller {
     const key = refKey(ref);
     this.enqueue(ref);
     this.indexPush(kind, key, type === 'delete' ? undefined : obj, old);
+    this.indexPolicySources(kind, key, type === 'delete' ? undefined : obj);
     this.indexPull(kind, key, type === 'delete' ? undefined : obj);
     for (const t of this.pullTargetsOf.get(key) ?? []) this.queue.add(t, group(ref.namespace));
     if (kind === 'Role' && type !== 'update') this.enqueueWaitingBindings(ref.namespace);
@@ -155,7 +180,7 @@ export class Controller {
     if (type === 'update' && old && sameLabels(old, ns) && isTerminating(old) === isTerminating(ns)) return;
     if (type === 'delete') return; // the objects inside report their own deletion
     const view = namespaceView(ns);
-    for (const rule of this.pushRules.values()) {
+    for (const rule of this.rules.values()) {
       const target = { kind: rule.source.kind, namespace: view.name, name: rule.source.name };
       const hasReplica = this.states.get(rule.source.kind)?.replicas.get(`${view.name}/${rule.source.name}`);
       if (hasReplica || ruleTargetsNamespace(rule, view, this.opts.settings)) this.enqueue(target, rule.source.namespace);
@@ -163,23 +188,85 @@ export class Controller {
   }
 
   private indexPush(kind: Kind, key: string, obj: KubeObject | undefined, old: KubeObject | undefined): void {
-    const previous = this.pushRules.get(key);
+    const id = `annotation:${key}`;
     const result = obj ? pushRuleFromAnnotations(kind, obj) : { problems: [] };
     if (obj && result.problems.length > 0 && annotationsChanged(obj, old)) {
       for (const p of result.problems) this.note({ on: refOfObj(kind, obj), type: 'Warning', reason: 'InvalidAnnotation', message: `${p.field}: ${p.message}` });
     }
-    if (previous) {
-      this.pushRules.delete(key);
-      removeFrom(this.pushByName, `${kind}/${previous.source.name}`, key);
-    }
-    if (result.rule) {
-      this.pushRules.set(key, result.rule);
-      addTo(this.pushByName, `${kind}/${result.rule.source.name}`, key);
-    }
-    if (previous || result.rule) this.enqueueRuleTargets(key, result.rule ?? previous!);
-    if (!result.rule && !this.pullTargetsOf.has(key) && obj && !hasPullConsent(obj)) {
+    this.replaceRule(id, result.rule);
+    if (!result.rule && !this.pullTargetsOf.has(key) && obj && !hasPullConsent(obj) && this.rules.forSource(key).length === 0) {
       this.states.get(kind)?.forgetContent(obj.metadata.namespace ?? '', obj.metadata.name);
     }
+  }
+
+  /** Sets (or removes) one rule and enqueues the targets of both its old and new form. */
+  private replaceRule(id: string, rule: PushRule | undefined): void {
+    const previous = rule ? this.rules.set(rule) : this.rules.delete(id);
+    if (previous) this.enqueueRuleTargets(previous);
+    if (rule) this.enqueueRuleTargets(rule);
+  }
+
+  /** A source-side object changed: which policies select it now. */
+  private indexPolicySources(kind: Kind, key: string, obj: KubeObject | undefined): void {
+    for (const name of this.policies.names()) {
+      const compiled = this.activePolicy(name);
+      const id = compiled ? `policy:${name}:${key}` : undefined;
+      if (!compiled || !id) continue;
+      const selected = obj && policySelectsSource(compiled, kind, obj);
+      if (selected) this.replaceRule(id, policyRule(compiled, kind, obj));
+      else if (this.rules.get(id)) this.replaceRule(id, undefined);
+    }
+  }
+
+  private activePolicy(name: string): CompiledPolicy | undefined {
+    const e = this.policies.get(name);
+    return e && e.result.ok && !e.obj.metadata.deletionTimestamp ? e.result.policy : undefined;
+  }
+
+  private onPolicy(type: InformerEvent, p: ReplicationPolicy): void {
+    const name = p.metadata.name;
+    const before = this.policies.get(name);
+    if (type === 'delete') this.policies.remove(name);
+    else {
+      const result = this.policies.upsert(p);
+      if (before && before.result === result && Boolean(before.obj.metadata.deletionTimestamp) === Boolean(p.metadata.deletionTimestamp)) return;
+    }
+    // Recompute this policy's rules from the sources in the caches.
+    const wanted = new Map<string, PushRule>();
+    const compiled = this.activePolicy(name);
+    if (compiled) {
+      for (const kind of compiled.kinds) {
+        const state = this.states.get(kind);
+        for (const obj of state?.meta.values() ?? []) {
+          if (policySelectsSource(compiled, kind, obj)) {
+            const rule = policyRule(compiled, kind, obj);
+            wanted.set(rule.id, rule);
+          }
+        }
+      }
+    }
+    for (const old of this.rules.forPolicy(name)) if (!wanted.has(old.id)) this.replaceRule(old.id, undefined);
+    for (const rule of wanted.values()) this.replaceRule(rule.id, rule);
+    // Replicas of a deleted (or suspended, or invalid) policy: let reconcile decide (delete, orphan, keep).
+    for (const s of this.states.values()) {
+      for (const r of s.replicas.values()) {
+        if (r.metadata.annotations?.[provenance.rule] === `policy/${name}`) this.enqueue(refOfObj(s.kind, r));
+      }
+    }
+  }
+
+  /** Sources, target namespaces and wanted replicas of one policy, for its status. */
+  private policyCounts(name: string): { sources: number; targetNamespaces: number; expected: number } {
+    const rules = this.rules.forPolicy(name);
+    const compiled = this.activePolicy(name);
+    let targetNamespaces = 0;
+    let expected = 0;
+    for (const ns of this.namespaces.values()) {
+      const view = namespaceView(ns);
+      if (compiled && targetsNamespace(compiled.targets, compiled.sourceNamespace, view, this.opts.settings)) targetNamespaces++;
+      for (const r of rules) if (ruleTargetsNamespace(r, view, this.opts.settings)) expected++;
+    }
+    return { sources: rules.length, targetNamespaces, expected };
   }
 
   private indexPull(kind: Kind, key: string, obj: KubeObject | undefined): void {
@@ -197,12 +284,13 @@ export class Controller {
     }
   }
 
-  /** Every namespace the rule targets now, plus every replica it made before (which may be unwanted now). */
-  private enqueueRuleTargets(sourceKey: string, rule: PushRule): void {
-    this.forEachRuleTarget(sourceKey, rule, (key, g) => this.queue.add(key, g));
+  /** Every namespace the rule targets now, plus every replica its source made before (which may be unwanted now). */
+  private enqueueRuleTargets(rule: PushRule): void {
+    this.forEachRuleTarget(rule, (key, g) => this.queue.add(key, g));
   }
 
-  private forEachRuleTarget(sourceKey: string, rule: PushRule, visit: (key: string, group: string) => void): void {
+  private forEachRuleTarget(rule: PushRule, visit: (key: string, group: string) => void): void {
+    const sourceKey = refKey(rule.source);
     for (const ns of this.namespaces.values()) {
       if (ruleTargetsNamespace(rule, namespaceView(ns), this.opts.settings)) {
         visit(refKey({ kind: rule.source.kind, namespace: ns.metadata.name, name: rule.source.name }), group(rule.source.namespace));
@@ -212,7 +300,7 @@ export class Controller {
   }
 
   private enqueueWaitingBindings(namespace: string): void {
-    for (const rule of this.pushRules.values()) {
+    for (const rule of this.rules.values()) {
       if (rule.source.kind === 'RoleBinding') this.enqueue({ kind: 'RoleBinding', namespace, name: rule.source.name }, rule.source.namespace);
     }
   }
@@ -224,7 +312,7 @@ export class Controller {
   }
 
   forEachKey(visit: (key: string, group: string) => void): void {
-    for (const [key, rule] of this.pushRules) this.forEachRuleTarget(key, rule, visit);
+    for (const rule of this.rules.values()) this.forEachRuleTarget(rule, visit);
     for (const s of this.states.values()) {
       for (const r of s.replicas.values()) visit(refKey(refOfObj(s.kind, r)), group(r.metadata.namespace ?? ''));
     }
@@ -253,11 +341,14 @@ export class Controller {
         for (const n of result.notes) if (n.type === 'Warning') this.opts.observer?.refused?.(target.kind, n.reason);
       }
       if (result.write) await this.execute(target, state, result);
+      this.policies.record(key, result);
       this.opts.observer?.reconciled?.(target.kind, result.outcome, (performance.now() - started) / 1000);
       return result.retry ? 'retry' : 'done';
     } catch (err) {
       this.opts.observer?.reconciled?.(target.kind, 'Error', (performance.now() - started) / 1000);
-      return this.failed(target, err, result);
+      const outcome = this.failed(target, err, result);
+      if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) this.policies.record(key, result, describe(err));
+      return outcome;
     }
   }
 
@@ -268,8 +359,7 @@ export class Controller {
     const candidates: Candidate[] = [];
     if (nsObj) {
       const view = namespaceView(nsObj);
-      for (const sourceKey of this.pushByName.get(`${target.kind}/${target.name}`) ?? []) {
-        const rule = this.pushRules.get(sourceKey)!;
+      for (const rule of this.rules.forTargetName(target.kind, target.name)) {
         if (!ruleTargetsNamespace(rule, view, this.opts.settings)) continue;
         const source = await state.full(rule.source.namespace, rule.source.name);
         if (source) candidates.push({ rule, source });
@@ -285,6 +375,7 @@ export class Controller {
     return plan({
       target, live, candidates, pull, settings: this.opts.settings, now: rfc3339(this.opts.now?.() ?? new Date()),
       roleExists: roles ? (name) => roles.metadata(target.namespace, name) !== undefined : undefined,
+      policyState: (name, uid) => this.policies.state(name, uid),
     });
   }
 
@@ -345,19 +436,6 @@ export class Controller {
 
 // ---- helpers ---------------------------------------------------------------------------------------
 
-function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
-  let s = index.get(key);
-  if (!s) index.set(key, (s = new Set()));
-  s.add(value);
-}
-
-function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {
-  const s = index.get(key);
-  if (!s) return;
-  s.delete(value);
-  if (s.size === 0) index.delete(key);
-}
-
 const isTerminating = (ns: Namespace) => Boolean(ns.metadata.deletionTimestamp) || ns.status?.phase === 'Terminating';
 
 export function namespaceView(ns: Namespace): NamespaceView {
@@ -380,9 +458,9 @@ function refOfObj(kind: Kind, obj: KubeObject): ObjectRef {
   return { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
 }
 
-/** `annotation:Kind/ns/name` → the source ref. */
+/** `annotation:Kind/ns/name` or `policy:<name>:Kind/ns/name` → the source ref. */
 function ruleSource(ruleId: string): ObjectRef | undefined {
-  const m = /^annotation:(.*)$/.exec(ruleId);
+  const m = /^(?:annotation|policy:[^:]+):(.*)$/.exec(ruleId);
   return m ? parseRefKey(m[1]!) : undefined;
 }
 

@@ -4,7 +4,7 @@ import { kindInfo, type Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
 import type { PushRule } from '../rules/types.ts';
 import { ruleLabel } from '../rules/types.ts';
-import { annotations as A, provenance as P, volatileAnnotations } from '../rules/vocabulary.ts';
+import { annotations as A, lastAppliedAnnotation, mittwaldPrefix, ourPrefix, provenance as P, volatileAnnotations } from '../rules/vocabulary.ts';
 import { hasData, replicatedKeys } from './ownership.ts';
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -72,13 +72,17 @@ function replicationAnnotations(kind: Kind, source: KubeObject, keys: string[] |
 }
 
 /** The push replica `rule` wants in `namespace`, starting from the live object when there is one. */
-export function desiredPushReplica(kind: Kind, rule: PushRule, source: KubeObject, namespace: string, live: KubeObject | undefined, now: string): KubeObject {
+export function desiredPushReplica(kind: Kind, rule: PushRule, sourceObj: KubeObject, namespace: string, live: KubeObject | undefined, now: string): KubeObject {
+  let source = sourceObj;
   const base: KubeObject = live ? clone(live) : { metadata: { name: source.metadata.name, namespace } };
   base.apiVersion = kindInfo[kind].apiVersion;
   base.kind = kind;
   const m = base.metadata;
+  const carry = rule.carry;
+  const sourceLabels = Object.entries(source.metadata.labels ?? {}).filter(([k]) => !carry?.labels || carry.labels(k));
+  if (carry?.keys) source = onlyKeys(source, carry.keys);
   m.labels = {
-    ...(rule.stripLabels ? {} : source.metadata.labels ?? {}),
+    ...(rule.stripLabels ? {} : Object.fromEntries(sourceLabels)),
     [P.replicaLabel]: 'true',
     [P.sourceNamespaceLabel]: rule.source.namespace,
   };
@@ -108,10 +112,37 @@ export function desiredPushReplica(kind: Kind, rule: PushRule, source: KubeObjec
     [P.contentHash]: contentHash(kind, source),
   };
   if (rule.origin.type === 'policy') provenance[P.policyUid] = rule.origin.uid;
+  if (rule.deletionPolicy === 'Orphan') provenance[P.deletionPolicy] = 'Orphan';
   const kept = { ...(m.annotations ?? {}) };
   if (rule.origin.type !== 'policy') delete kept[P.policyUid];
-  m.annotations = { ...kept, ...provenance, ...replicationAnnotations(kind, source, keys, now) };
+  if (rule.deletionPolicy !== 'Orphan') delete kept[P.deletionPolicy];
+  const carried = carry?.annotations
+    ? Object.fromEntries(Object.entries(source.metadata.annotations ?? {}).filter(([k]) => carry.annotations!(k) && !isBookkeeping(k)))
+    : {};
+  m.annotations = { ...kept, ...carried, ...provenance, ...replicationAnnotations(kind, source, keys, now) };
   return base;
+}
+
+/** Replicator bookkeeping (ours and mittwald's) and the last-applied annotation are never carried. */
+function isBookkeeping(key: string): boolean {
+  return key.startsWith(mittwaldPrefix) || key.startsWith(ourPrefix) || key === lastAppliedAnnotation;
+}
+
+/** The source restricted to some data keys (a policy's `keys`). */
+function onlyKeys(source: KubeObject, keys: ReadonlySet<string>): KubeObject {
+  const pick = (d: Record<string, string> | undefined) => d && Object.fromEntries(Object.entries(d).filter(([k]) => keys.has(k)));
+  return { ...source, data: pick(source.data), binaryData: pick(source.binaryData) };
+}
+
+/** A replica left behind on purpose (its policy was deleted with `deletionPolicy: Orphan`): ours no more. */
+export function orphanedReplica(live: KubeObject): KubeObject {
+  const out = clone(live);
+  const labels = { ...out.metadata.labels };
+  delete labels[P.replicaLabel];
+  delete labels[P.sourceNamespaceLabel];
+  out.metadata.labels = labels;
+  out.metadata.annotations = Object.fromEntries(Object.entries(out.metadata.annotations ?? {}).filter(([k]) => !isBookkeeping(k)));
+  return out;
 }
 
 /** The pull target after copying from `source` (mittwald's pull: only the replicated fields change). */

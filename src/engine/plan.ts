@@ -8,8 +8,9 @@ import { rbacPushRefusal, sourceRefusal } from '../rules/targeting.ts';
 import type { PushRule, RuleProblem, Settings } from '../rules/types.ts';
 import { ruleLabel } from '../rules/types.ts';
 import {
-  clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, strippedReplica,
+  clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, orphanedReplica, strippedReplica,
 } from './desired.ts';
+import { provenance as P } from '../rules/vocabulary.ts';
 import { classify, hasData, hasOwnKeys, type Ownership } from './ownership.ts';
 
 export interface Candidate {
@@ -35,6 +36,8 @@ export interface PlanInput {
   settings: Settings;
   /** RFC 3339 time for `replicated-at`. */
   now: string;
+  /** The state of a policy named in a replica's provenance (by name and uid); absent means gone. */
+  policyState?: (name: string, uid: string) => 'active' | 'suspended' | 'gone';
 }
 
 export type Write =
@@ -50,13 +53,15 @@ export interface Note {
   message: string;
 }
 
-export type Outcome = 'InSync' | 'Written' | 'Conflict' | 'Refused' | 'Waiting' | 'Removed' | 'Nothing' | 'Invalid';
+export type Outcome = 'InSync' | 'Written' | 'Conflict' | 'Refused' | 'Waiting' | 'Removed' | 'Nothing' | 'Invalid' | 'Suspended';
 
 export interface Plan {
   write?: Write;
   outcome: Outcome;
   /** The rule that owns the target (the winner), if any. */
   owner?: string;
+  /** Rules that wanted the target but lost to the owner. */
+  losers?: string[];
   notes: Note[];
   /** Try again later even without an event (e.g. a RoleBinding waiting for its Role). */
   retry?: boolean;
@@ -89,7 +94,8 @@ export function plan(input: PlanInput): Plan {
       message: `${formatRef(input.target)} is replicated from ${winner!.rule.source.namespace}/${winner!.rule.source.name} (${ruleLabel(winner!.rule.origin)}), which takes precedence over this ${ruleLabel(l.rule.origin)} rule`,
     });
   }
-  return withNotes(planPush(input, winner!, ownership), notes);
+  const p = withNotes(planPush(input, winner!, ownership), notes);
+  return losers.length ? { ...p, losers: losers.map((l) => l.rule.id) } : p;
 }
 
 function withNotes(p: Plan, notes: Note[]): Plan {
@@ -99,6 +105,13 @@ function withNotes(p: Plan, notes: Note[]): Plan {
 function planUnwanted(input: PlanInput, ownership: Ownership): Plan {
   const live = input.live;
   if (!live || ownership.type !== 'ours') return { outcome: 'Nothing', notes: [] };
+  if (ownership.rule.startsWith('policy/')) {
+    const state = input.policyState?.(ownership.rule.slice('policy/'.length), live.metadata.annotations?.[P.policyUid] ?? '') ?? 'gone';
+    if (state === 'suspended') return { outcome: 'Suspended', notes: [] };
+    if (state === 'gone' && live.metadata.annotations?.[P.deletionPolicy] === 'Orphan') {
+      return { write: { type: 'update', object: orphanedReplica(live) }, outcome: 'Removed', notes: [] };
+    }
+  }
   // Only our own replicas are removed; one that also holds keys of its own keeps them.
   if (hasData(input.target.kind) && hasOwnKeys(live)) {
     return { write: { type: 'update', object: strippedReplica(input.target.kind, live) }, outcome: 'Removed', notes: [] };
@@ -109,6 +122,7 @@ function planUnwanted(input: PlanInput, ownership: Ownership): Plan {
 function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Plan {
   const { target, live } = input;
   const kind = target.kind;
+  if (winner.rule.suspended) return { outcome: 'Suspended', owner: winner.rule.id, notes: [] };
   const mayTakeOver = input.settings.adoptExisting || winner.rule.onConflict !== 'Skip';
   if (ownership.type === 'foreign' && !mayTakeOver) {
     const message = `${formatRef(target)} already exists and was not made by a replicator; it is left untouched (enable adoption to take it over)`;

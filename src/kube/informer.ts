@@ -28,6 +28,8 @@ export interface InformerOptions<T> {
   onError?: (err: unknown, attempt: number) => void;
   onWatchRestart?: () => void;
   random?: () => number;
+  /** The resource may not exist (a CRD not installed): a 404 counts as an empty, synced list, checked again later. */
+  optional?: boolean;
 }
 
 interface HasMeta {
@@ -106,7 +108,10 @@ export class Informer<T extends HasMeta> {
     while (this.running) {
       this.abort = new AbortController();
       try {
-        if (!this.resourceVersion) await this.relist(this.abort.signal);
+        if (!this.resourceVersion && !(await this.relistOrAbsent(this.abort.signal))) {
+          await this.pause(30_000 * (0.8 + this.rand() * 0.4));
+          continue;
+        }
         failures = 0;
         await this.watchOnce(this.abort.signal);
         // A normal end (server timeout) resumes from the last resourceVersion after a short, jittered pause.
@@ -146,6 +151,26 @@ export class Informer<T extends HasMeta> {
     const m = obj.metadata as ObjectMeta & { managedFields?: unknown };
     delete m.managedFields;
     return this.opts.slim ? this.opts.slim(obj) : obj;
+  }
+
+  /** Relists; false when an optional resource does not exist (its cache is then empty). */
+  private async relistOrAbsent(signal: AbortSignal): Promise<boolean> {
+    try {
+      await this.relist(signal);
+      return true;
+    } catch (e) {
+      if (!(this.opts.optional && e instanceof ApiError && e.status === 404)) throw e;
+      for (const [k, prev] of this.store) {
+        this.store.delete(k);
+        this.opts.onEvent('delete', prev, prev);
+      }
+      this.lastActivity = Date.now();
+      if (!this.hasSynced) {
+        this.hasSynced = true;
+        this.syncedResolve();
+      }
+      return false;
+    }
   }
 
   /** Lists every page, then replaces the cache, emitting add/update/delete for the differences. */

@@ -1,7 +1,7 @@
 // Which namespaces a push rule reaches, and which sources may never be replicated at all.
 import { isRbacKind, type Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
-import type { NamespaceView, PushRule, Settings } from './types.ts';
+import type { NamespaceView, PushRule, Settings, TargetNamespaces } from './types.ts';
 import { namespaceReplicationLabel } from './vocabulary.ts';
 
 /** Namespace-level reasons a push never lands there, whatever the rule says. */
@@ -16,9 +16,13 @@ export function namespaceAcceptsPush(ns: NamespaceView, settings: Settings): boo
 
 /** Whether `rule` wants a replica in `ns` (never the source's own namespace). */
 export function ruleTargetsNamespace(rule: PushRule, ns: NamespaceView, settings: Settings): boolean {
-  if (ns.name === rule.source.namespace) return false;
+  return targetsNamespace(rule.targets, rule.source.namespace, ns, settings);
+}
+
+/** Whether targets declared from `sourceNamespace` reach `ns`. */
+export function targetsNamespace(t: TargetNamespaces, sourceNamespace: string, ns: NamespaceView, settings: Settings): boolean {
+  if (ns.name === sourceNamespace) return false;
   if (!namespaceAcceptsPush(ns, settings)) return false;
-  const t = rule.targets;
   if (t.exclude?.matches(ns.name)) return false;
   return (t.patterns?.matches(ns.name) ?? false) || (t.selector?.matches(ns.labels) ?? false);
 }

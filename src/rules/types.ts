@@ -2,6 +2,7 @@
 import type { ObjectRef } from '../model/objects.ts';
 import type { NamespacePatterns } from './patterns.ts';
 import type { LabelSelector } from './selector.ts';
+import type { Carry } from './policy-rules.ts';
 
 export type RuleOrigin = { type: 'annotation' } | { type: 'policy'; name: string; uid: string };
 
@@ -37,6 +38,12 @@ export interface PushRule {
   stripLabels: boolean;
   keepOwnerReferences: boolean;
   onConflict: ConflictPolicy;
+  /** Policy filters on what is carried (labels, annotations, data keys). */
+  carry?: Carry;
+  /** A suspended policy writes nothing, and its replicas stay as they are. */
+  suspended?: boolean;
+  /** What happens to the replicas when the policy that made them is deleted. */
+  deletionPolicy?: 'Delete' | 'Orphan';
 }
 
 /** A problem with user input, reported where the user looks (an Event naming the bad part). */

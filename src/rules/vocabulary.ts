@@ -30,6 +30,8 @@ export const provenance = {
   policyUid: `${ourPrefix}policy-uid`,
   /** sha256 (truncated) of the replicated content, to see at a glance that a replica equals its source. */
   contentHash: `${ourPrefix}content-hash`,
+  /** `Orphan` when the replica stays (unmanaged) after the policy that made it is deleted. */
+  deletionPolicy: `${ourPrefix}deletion-policy`,
 } as const;
 
 /** Namespace label: `deny` refuses every push into the namespace; `allow` opts in when opt-in is required. */

@@ -1,0 +1,196 @@
+// ReplicationPolicies: their compiled form, what the reconciles of their targets recorded, and their status,
+// written (debounced, and only when it differs) to the status subresource. Events go on the policy itself.
+import type { Kind } from '../model/kinds.ts';
+import { parseRefKey } from '../model/objects.ts';
+import type { Plan } from '../engine/plan.ts';
+import type { KubeClient } from '../kube/client.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import type { Logger } from '../log.ts';
+import { canonical } from '../engine/desired.ts';
+import {
+  compilePolicy, policiesPath, policyApiVersion, type CompileResult, type PolicyStatus, type ReplicationPolicy,
+} from '../rules/policy-rules.ts';
+import { computeStatus, type TargetRecord } from './policy-status.ts';
+
+export interface PolicyCounts {
+  sources: number;
+  targetNamespaces: number;
+  expected: number;
+}
+
+export interface PolicyTrackerOptions {
+  client: KubeClient;
+  events: EventRecorder;
+  log: Logger;
+  enabledKinds: readonly Kind[];
+  counts: (name: string) => PolicyCounts;
+  /** True while keys wait or run: status waits for the queue to settle (up to maxDelayMs). */
+  busy: () => boolean;
+  delayMs?: number;
+  maxDelayMs?: number;
+  now?: () => Date;
+  onStatusWrite?: (name: string) => void;
+}
+
+interface Entry {
+  obj: ReplicationPolicy;
+  result: CompileResult;
+}
+
+const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export class PolicyTracker {
+  private readonly policies = new Map<string, Entry>();
+  private readonly records = new Map<string, Map<string, TargetRecord>>();
+  private readonly recordedBy = new Map<string, Set<string>>();
+  private readonly lastSync = new Map<string, string>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; since: number }>();
+  private readonly opts: PolicyTrackerOptions;
+  private stopped = false;
+
+  constructor(opts: PolicyTrackerOptions) {
+    this.opts = opts;
+  }
+
+  /** Records a policy as seen; returns its compile result. Invalid specs are reported on the policy. */
+  upsert(obj: ReplicationPolicy): CompileResult {
+    const prev = this.policies.get(obj.metadata.name);
+    const result = prev && prev.obj.metadata.generation === obj.metadata.generation && prev.obj.metadata.uid === obj.metadata.uid
+      ? prev.result
+      : compilePolicy(obj, this.opts.enabledKinds);
+    this.policies.set(obj.metadata.name, { obj, result });
+    if (!result.ok && result !== prev?.result) {
+      this.event(obj, 'Warning', 'InvalidSpec', result.problems.map((p) => `${p.field}: ${p.message}`).join('; '));
+    }
+    if (!prev || prev.obj.metadata.generation !== obj.metadata.generation || result !== prev.result) this.schedule(obj.metadata.name);
+    return result;
+  }
+
+  remove(name: string): void {
+    this.policies.delete(name);
+    this.records.delete(name);
+    this.lastSync.delete(name);
+    const t = this.timers.get(name);
+    if (t) clearTimeout(t.timer);
+    this.timers.delete(name);
+  }
+
+  get(name: string): Entry | undefined {
+    return this.policies.get(name);
+  }
+
+  names(): string[] {
+    return [...this.policies.keys()];
+  }
+
+  /** For the planner: whether the policy named in a replica's provenance still stands. */
+  state(name: string, uid: string): 'active' | 'suspended' | 'gone' {
+    const e = this.policies.get(name);
+    if (!e || e.obj.metadata.deletionTimestamp || (uid && e.obj.metadata.uid !== uid)) return 'gone';
+    return e.result.ok && e.result.policy.suspended ? 'suspended' : 'active';
+  }
+
+  /** What one reconcile of `targetKey` means for the policies involved (owner and losers). */
+  record(targetKey: string, plan: Plan | undefined, error?: string): void {
+    const touched = new Set<string>(this.recordedBy.get(targetKey) ?? []);
+    for (const name of touched) this.records.get(name)?.delete(targetKey);
+    this.recordedBy.delete(targetKey);
+    const t = parseRefKey(targetKey);
+    const put = (name: string, r: Omit<TargetRecord, 'kind' | 'namespace' | 'name'>) => {
+      if (!this.policies.has(name)) return;
+      let m = this.records.get(name);
+      if (!m) this.records.set(name, (m = new Map()));
+      m.set(targetKey, { kind: t.kind, namespace: t.namespace, name: t.name, ...r });
+      let s = this.recordedBy.get(targetKey);
+      if (!s) this.recordedBy.set(targetKey, (s = new Set()));
+      s.add(name);
+      touched.add(name);
+    };
+    const owner = policyOf(plan?.owner);
+    if (owner) {
+      const warning = plan?.notes.find((n) => n.type === 'Warning');
+      if (error) put(owner, { outcome: 'Error', reason: 'ReplicationFailed', message: error });
+      else put(owner, { outcome: plan!.outcome, reason: warning?.reason, message: warning?.message });
+      if (!error && plan!.outcome === 'Written') this.lastSync.set(owner, rfc3339(this.opts.now?.() ?? new Date()));
+      if (error || warning) {
+        const e = this.policies.get(owner);
+        if (e) this.event(e.obj, 'Warning', error ? 'ReplicationFailed' : warning!.reason, error ?? warning!.message);
+      }
+    }
+    for (const loser of plan?.losers ?? []) {
+      const name = policyOf(loser);
+      if (name) put(name, { outcome: 'Conflict', reason: 'RuleConflict', message: `${t.namespace}/${t.name} is owned by ${plan!.owner}` });
+    }
+    for (const name of touched) this.schedule(name);
+  }
+
+  schedule(name: string): void {
+    if (this.stopped || this.timers.has(name)) return;
+    const since = Date.now();
+    const arm = (delay: number) => {
+      const timer = setTimeout(() => {
+        const waited = Date.now() - since;
+        if (this.opts.busy() && waited < (this.opts.maxDelayMs ?? 10_000)) return arm(this.opts.delayMs ?? 1000);
+        this.timers.delete(name);
+        this.writeStatus(name).catch((e: unknown) => {
+          this.opts.log.warn('could not write policy status; retrying', { policy: name, error: (e as Error).message });
+          this.schedule(name);
+        });
+      }, delay);
+      timer.unref();
+      this.timers.set(name, { timer, since });
+    };
+    arm(this.opts.delayMs ?? 1000);
+  }
+
+  scheduleAll(): void {
+    for (const name of this.policies.keys()) this.schedule(name);
+  }
+
+  statusOf(name: string): PolicyStatus | undefined {
+    const e = this.policies.get(name);
+    if (!e) return undefined;
+    const counts = e.result.ok ? this.opts.counts(name) : { sources: 0, targetNamespaces: 0, expected: 0 };
+    return computeStatus({
+      policy: e.obj,
+      problems: e.result.ok ? undefined : e.result.problems,
+      suspended: e.result.ok && e.result.policy.suspended,
+      ...counts,
+      records: this.records.get(name)?.values() ?? [],
+      lastSyncTime: this.lastSync.get(name) ?? e.obj.status?.lastSyncTime,
+      now: rfc3339(this.opts.now?.() ?? new Date()),
+    });
+  }
+
+  private async writeStatus(name: string): Promise<void> {
+    const e = this.policies.get(name);
+    if (!e || e.obj.metadata.deletionTimestamp) return;
+    const status = this.statusOf(name)!;
+    if (canonical(status) === canonical(e.obj.status ?? {})) return;
+    const updated = await this.opts.client.request<ReplicationPolicy>('PATCH', `${policiesPath}/${encodeURIComponent(name)}/status`, {
+      body: { status }, contentType: 'application/merge-patch+json',
+    });
+    const current = this.policies.get(name);
+    if (current && current.obj.metadata.uid === updated.metadata.uid) current.obj = { ...current.obj, status: updated.status };
+    this.opts.onStatusWrite?.(name);
+  }
+
+  private event(obj: ReplicationPolicy, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.opts.events.record({
+      involved: { apiVersion: policyApiVersion, kind: 'ReplicationPolicy', name: obj.metadata.name, uid: obj.metadata.uid, namespace: '' },
+      type, reason, message,
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t.timer);
+    this.timers.clear();
+  }
+}
+
+/** `policy:<name>:…` → the policy name. */
+export function policyOf(ruleId: string | undefined): string | undefined {
+  const m = ruleId ? /^policy:([^:]+):/.exec(ruleId) : null;
+  return m ? m[1] : undefined;
+}
