@@ -8,6 +8,9 @@ import { createLogger } from './log.ts';
 import { settingsFrom } from './operator.ts';
 import { loadPolicySchema } from './rules/policy-schema.ts';
 import { parseRefKey, formatRef } from './model/objects.ts';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import type { ReplicationPolicy } from './rules/policy-rules.ts';
 
 export async function runPlan(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const log = createLogger({ level: 'error', format: o.logFormat });
@@ -18,6 +21,22 @@ export async function runPlan(o: Options, out: NodeJS.WritableStream = process.s
     kinds: o.kinds, settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,
   });
   await controller.syncCaches();
+  let invalid = 0;
+  if (o.filename) {
+    for (const doc of parseAllDocuments(readFileSync(o.filename, 'utf8'))) {
+      const obj = doc.toJS() as ReplicationPolicy | null;
+      if (obj?.kind !== 'ReplicationPolicy') continue;
+      // As the API server would see it: the same identity as a live policy of that name, and a new generation.
+      const live = controller.policies.get(obj.metadata.name)?.obj.metadata;
+      obj.metadata = { ...obj.metadata, uid: live?.uid ?? 'planned', generation: (live?.generation ?? 0) + 1 };
+      const result = controller.assumePolicy(obj);
+      if (result.ok) out.write(`policy   ${obj.metadata.name}: valid\n`);
+      else {
+        invalid++;
+        for (const p of result.problems) out.write(`invalid  policy ${obj.metadata.name}: ${p.field}: ${p.message}\n`);
+      }
+    }
+  }
   const keys = new Set<string>();
   controller.forEachKey((k) => keys.add(k));
   let changes = 0;
@@ -33,5 +52,6 @@ export async function runPlan(o: Options, out: NodeJS.WritableStream = process.s
   }
   out.write(`${changes} change(s) planned over ${keys.size} target(s)\n`);
   await controller.stop();
+  if (invalid) process.exitCode = 1;
   return changes;
 }

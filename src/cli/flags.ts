@@ -19,6 +19,8 @@ export interface Options {
   requireNamespaceOptIn: boolean;
   concurrency: number;
   watchInactivityMs: number;
+  /** `plan -f`: ReplicationPolicy manifests to plan as if applied. */
+  filename?: string;
 }
 
 interface FlagSpec {
@@ -48,6 +50,8 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'permissive', type: 'bool', default: 'false', help: 'mittwald-like behaviour for migrations: --adopt-existing and RBAC push from every namespace' },
   { name: 'concurrency', type: 'int', default: '8', help: 'targets reconciled in parallel' },
   { name: 'watch-inactivity', type: 'duration', default: '5m', help: 'a watch silent this long (no event or bookmark) is restarted' },
+  { name: 'f', type: 'string', default: '', help: 'plan only: a YAML file of ReplicationPolicies to plan as if they were applied' },
+  { name: 'filename', type: 'string', default: '', help: 'same as -f' },
 ];
 
 export class UsageError extends Error {}
@@ -128,6 +132,7 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
     requireNamespaceOptIn: bool('require-namespace-opt-in'),
     concurrency,
     watchInactivityMs: parseGoDuration(v.get('watch-inactivity')!),
+    filename: v.get('f') || v.get('filename') || undefined,
   };
 }
 

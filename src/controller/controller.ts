@@ -319,6 +319,12 @@ export class Controller {
     for (const t of this.pullSourceOf.keys()) visit(t, group(parseRefKey(t).namespace));
   }
 
+  /** Treats `p` as if it were applied (the `plan -f` command); returns its compile result. */
+  assumePolicy(p: ReplicationPolicy) {
+    this.onPolicy('add', p);
+    return this.policies.get(p.metadata.name)!.result;
+  }
+
   /** What reconcile would do for `key`, without doing it (the `plan` command). */
   async dryRun(key: string): Promise<Plan | undefined> {
     const target = parseRefKey(key);
