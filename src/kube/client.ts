@@ -97,6 +97,8 @@ export class KubeClient {
    * `inactivityMs` aborts a stream that goes silent (half-open connections); bookmarks keep a healthy one busy.
    */
   async watch<T>(path: string, query: RequestOptions['query'], onEvent: (e: WatchEvent<T>) => void, opts: { accept?: string; signal?: AbortSignal; inactivityMs: number }): Promise<void> {
+    // A listener added to an already-aborted signal never fires: check first.
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('watch aborted');
     const controller = new AbortController();
     const abort = () => controller.abort(opts.signal?.reason);
     opts.signal?.addEventListener('abort', abort, { once: true });
@@ -114,7 +116,10 @@ export class KubeClient {
       if (res.status !== 200) throw toApiError(res.status, await res.text(), 'WATCH', path);
       const body = Readable.fromWeb(res.body as never);
       body.on('data', arm);
+      // Ending the stream early (our abort in `finally`) errors the body; that is expected, not a crash.
+      body.on('error', () => undefined);
       const lines = createInterface({ input: body, crlfDelay: Infinity });
+      lines.on('error', () => undefined); // readline re-emits the body's error after the loop has ended
       for await (const line of lines) {
         if (!line) continue;
         onEvent(JSON.parse(line) as WatchEvent<T>);

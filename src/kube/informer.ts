@@ -24,6 +24,8 @@ export interface InformerOptions<T> {
   pageSize?: number;
   /** A stream without any event (bookmarks included) for this long is restarted. */
   inactivityMs?: number;
+  /** A full relist this often (jittered), diffed against the cache: a missed event cannot last. */
+  relistPeriodMs?: number;
   onEvent: (type: InformerEvent, obj: T, old: T | undefined) => void;
   onError?: (err: unknown, attempt: number) => void;
   onWatchRestart?: () => void;
@@ -60,7 +62,7 @@ export class Informer<T extends HasMeta> {
 
   constructor(client: KubeClient, opts: InformerOptions<T>) {
     this.client = client;
-    this.opts = { pageSize: 500, inactivityMs: 5 * 60_000, ...opts };
+    this.opts = { pageSize: 500, inactivityMs: 5 * 60_000, relistPeriodMs: 60 * 60_000, ...opts };
     this.name = opts.name;
     this.synced = new Promise((r) => (this.syncedResolve = r));
   }
@@ -103,16 +105,20 @@ export class Informer<T extends HasMeta> {
     this.abort?.abort(new Error('watch restarted'));
   }
 
+  private lastList = 0;
+
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
       this.abort = new AbortController();
       try {
+        if (Date.now() - this.lastList > this.opts.relistPeriodMs! * (0.9 + this.rand() * 0.2)) this.resourceVersion = '';
         if (!this.resourceVersion && !(await this.relistOrAbsent(this.abort.signal))) {
           await this.pause(30_000 * (0.8 + this.rand() * 0.4));
           continue;
         }
         failures = 0;
+        if (!this.running) break;
         await this.watchOnce(this.abort.signal);
         // A normal end (server timeout) resumes from the last resourceVersion after a short, jittered pause.
         await this.pause(100 + this.rand() * 400);
@@ -192,6 +198,7 @@ export class Informer<T extends HasMeta> {
       rv = page.metadata.resourceVersion ?? '';
     } while (cont);
     this.lastActivity = Date.now();
+    this.lastList = this.lastActivity;
     const old = new Map(this.store);
     this.store.clear();
     for (const [k, obj] of fresh) this.store.set(k, obj);
