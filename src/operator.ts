@@ -46,8 +46,11 @@ export async function startOperator(kc: KubeConfig, o: Options, extra: { log?: L
   events.onError = (err, e) => log.warn('could not record an Event', { reason: e.reason, error: (err as Error).message });
   const controller = new Controller(client, {
     kinds: o.kinds, settings: settingsFrom(o, log), concurrency: o.concurrency, resyncPeriodMs: o.resyncPeriodMs,
-    log, events, watchInactivityMs: o.watchInactivityMs, observer: metrics,
+    log, events, watchInactivityMs: o.watchInactivityMs, observer: metrics, rbacWriter: o.rbacWriter,
   });
+  if (!o.rbacWriter && o.kinds.some((k) => k === 'Role' || k === 'RoleBinding')) {
+    log.warn('Roles and RoleBindings are replicated with the operator\'s own permissions; set --rbac-writer so that replicated RBAC never grants more than an identity you scope');
+  }
   let server: Server | undefined;
   if (extra.statusServer !== false) {
     server = await startStatusServer(o.statusAddr, {

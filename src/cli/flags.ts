@@ -19,6 +19,7 @@ export interface Options {
   requireNamespaceOptIn: boolean;
   concurrency: number;
   watchInactivityMs: number;
+  rbacWriter?: string;
   /** `plan -f`: ReplicationPolicy manifests to plan as if applied. */
   filename?: string;
 }
@@ -49,6 +50,7 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'require-namespace-opt-in', type: 'bool', default: 'false', help: 'push only into namespaces labelled kube-replicator.io/replication=allow' },
   { name: 'permissive', type: 'bool', default: 'false', help: 'mittwald-like behaviour for migrations: --adopt-existing and RBAC push from every namespace' },
   { name: 'concurrency', type: 'int', default: '8', help: 'targets reconciled in parallel' },
+  { name: 'rbac-writer', type: 'string', default: '', help: '<namespace>/<serviceaccount> impersonated for every Role/RoleBinding write: replicated RBAC never grants more than it holds' },
   { name: 'watch-inactivity', type: 'duration', default: '5m', help: 'a watch silent this long (no event or bookmark) is restarted' },
   { name: 'f', type: 'string', default: '', help: 'plan only: a YAML file of ReplicationPolicies to plan as if they were applied' },
   { name: 'filename', type: 'string', default: '', help: 'same as -f' },
@@ -132,6 +134,7 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
     requireNamespaceOptIn: bool('require-namespace-opt-in'),
     concurrency,
     watchInactivityMs: parseGoDuration(v.get('watch-inactivity')!),
+    rbacWriter: v.get('rbac-writer') || undefined,
     filename: v.get('f') || v.get('filename') || undefined,
   };
 }

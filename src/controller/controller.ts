@@ -1,9 +1,9 @@
 // The imperative shell: watch events only enqueue target keys; reconcile(key) reads the caches, asks the
 // pure planner what the target should be, performs at most one write, and records what happened.
-import { isKind, kindInfo, type Kind } from '../model/kinds.ts';
+import { isKind, isRbacKind, kindInfo, type Kind } from '../model/kinds.ts';
 import type { KubeObject, Namespace, ObjectRef } from '../model/objects.ts';
 import { formatRef, parseRefKey, refKey } from '../model/objects.ts';
-import { ApiError, isNotFound, type KubeClient } from '../kube/client.ts';
+import { ApiError, isNotFound, serviceAccountIdentity, type KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { Informer, type InformerEvent } from '../kube/informer.ts';
 import { namespacesPath } from '../kube/resources.ts';
@@ -30,6 +30,8 @@ export interface ControllerOptions {
   events: EventRecorder;
   /** A watch silent for this long is restarted; /healthz fails while one stays stale. */
   watchInactivityMs?: number;
+  /** `<namespace>/<serviceaccount>` impersonated for every Role/RoleBinding write (the escalation guard). */
+  rbacWriter?: string;
   now?: () => Date;
   observer?: ControllerObserver;
 }
@@ -72,7 +74,7 @@ export class Controller {
     this.client = client;
     this.opts = opts;
     this.log = opts.log;
-    this.writer = new Writer(client);
+    this.writer = new Writer(client, opts.rbacWriter ? client.impersonating(serviceAccountIdentity(opts.rbacWriter)) : client);
     this.queue = new WorkQueue({ concurrency: opts.concurrency, onDone: (_k, waited) => opts.observer?.queueDone?.(waited) });
     const handlers = {
       onObject: (k: Kind, t: InformerEvent, o: KubeObject, old: KubeObject | undefined) => this.onObject(k, t, o, old),
@@ -378,11 +380,19 @@ export class Controller {
       else if (parsed.source) pull = { sourceRef: parsed.source, source: await state.full(parsed.source.namespace, parsed.source.name) };
     }
     const roles = this.states.get('Role');
+    const roleBound = target.kind === 'Role' && !live && candidates.length > 0 ? await this.roleBoundByForeignBinding(target) : false;
     return plan({
+      roleBoundByForeignBinding: roleBound,
       target, live, candidates, pull, settings: this.opts.settings, now: rfc3339(this.opts.now?.() ?? new Date()),
       roleExists: roles ? (name) => roles.metadata(target.namespace, name) !== undefined : undefined,
       policyState: (name, uid) => this.policies.state(name, uid),
     });
+  }
+
+  /** Whether a RoleBinding we did not make already references a Role of this name (a Role would arm it). */
+  private async roleBoundByForeignBinding(target: ObjectRef): Promise<boolean> {
+    const list = await this.client.request<{ items: KubeObject[] }>('GET', `/apis/rbac.authorization.k8s.io/v1/namespaces/${encodeURIComponent(target.namespace)}/rolebindings`);
+    return list.items.some((b) => b.roleRef?.kind === 'Role' && b.roleRef.name === target.name && b.metadata.labels?.[provenance.replicaLabel] !== 'true');
   }
 
   private async execute(target: ObjectRef, state: KindState, p: Plan): Promise<void> {
@@ -419,11 +429,15 @@ export class Controller {
       this.log.debug('cache behind the API server; retrying', { key: refKey(target), status });
       return 'retry';
     }
-    const message = `could not ${p?.write?.type ?? 'reconcile'} ${formatRef(target)}: ${describe(err)}`;
+    const escalation = status === 403 && isRbacKind(target.kind) && Boolean(this.opts.rbacWriter);
+    const message = escalation
+      ? `the RBAC writer ${this.opts.rbacWriter} may not ${p?.write?.type ?? 'write'} ${formatRef(target)}; it would grant more than the writer holds: ${describe(err)}`
+      : `could not ${p?.write?.type ?? 'reconcile'} ${formatRef(target)}: ${describe(err)}`;
+    const reason = escalation ? 'EscalationRefused' : 'ReplicationFailed';
     this.log.error(message, { kind: target.kind, namespace: target.namespace, name: target.name, attempt: this.queue.failuresOf(refKey(target)) + 1 });
     const source = p?.owner ? ruleSource(p.owner) : undefined;
-    if (source) this.note({ on: source, type: 'Warning', reason: 'ReplicationFailed', message });
-    this.note({ on: target, type: 'Warning', reason: 'ReplicationFailed', message });
+    if (source) this.note({ on: source, type: 'Warning', reason, message });
+    this.note({ on: target, type: 'Warning', reason, message });
     return 'retry';
   }
 

@@ -33,6 +33,8 @@ export interface PlanInput {
   pull?: PullInput;
   /** For RoleBindings that reference a Role: whether that Role exists in the target namespace. */
   roleExists?: (name: string) => boolean;
+  /** For a Role about to be created: a RoleBinding we did not make already references that name. */
+  roleBoundByForeignBinding?: boolean;
   settings: Settings;
   /** RFC 3339 time for `replicated-at`. */
   now: string;
@@ -132,6 +134,13 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
         { on: winner.rule.source, type: 'Warning', reason: 'TargetConflict', message },
         { on: target, type: 'Warning', reason: 'TargetConflict', message: `not replaced by ${winner.rule.source.namespace}/${winner.rule.source.name}: ${message}` },
       ],
+    };
+  }
+  if (kind === 'Role' && !live && input.roleBoundByForeignBinding) {
+    const message = `a RoleBinding in ${target.namespace} that kube-replicator did not make already references Role ${target.name}; creating it would grant that binding's subjects this Role's rules, so it is not created`;
+    return {
+      outcome: 'Refused', owner: winner.rule.id,
+      notes: [{ on: winner.rule.source, type: 'Warning', reason: 'RoleNameInUse', message }],
     };
   }
   const desired = desiredPushReplica(kind, winner.rule, winner.source, target.namespace, live, input.now);

@@ -30,6 +30,17 @@ export const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 
 export const isConflict = (e: unknown) => e instanceof ApiError && e.status === 409;
 export const isAlreadyExists = (e: unknown) => e instanceof ApiError && e.status === 409 && e.reason === 'AlreadyExists';
 
+export interface Impersonation {
+  user: string;
+}
+
+/** The identity of a ServiceAccount given as `<namespace>/<name>`. */
+export function serviceAccountIdentity(ref: string): Impersonation {
+  const [ns, name, ...rest] = ref.split('/');
+  if (!ns || !name || rest.length) throw new Error(`"${ref}" is not <namespace>/<serviceaccount>`);
+  return { user: `system:serviceaccount:${ns}:${name}` };
+}
+
 export interface RequestRecord {
   method: string;
   path: string;
@@ -44,13 +55,21 @@ export interface WatchEvent<T> {
 export class KubeClient {
   readonly kc: k8s.KubeConfig;
   readonly server: string;
-  private readonly listeners: ((r: RequestRecord) => void)[] = [];
+  private readonly listeners: ((r: RequestRecord) => void)[];
+  private readonly impersonation?: Impersonation;
 
-  constructor(kc: k8s.KubeConfig) {
+  constructor(kc: k8s.KubeConfig, impersonation?: Impersonation, listeners: ((r: RequestRecord) => void)[] = []) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.kc = kc;
     this.server = cluster.server.replace(/\/$/, '');
+    this.impersonation = impersonation;
+    this.listeners = listeners;
+  }
+
+  /** The same connection acting as another identity (Impersonate-User): the API server checks that identity. */
+  impersonating(who: Impersonation): KubeClient {
+    return new KubeClient(this.kc, who, this.listeners);
   }
 
   /** Observes every request (method, path without query, status): metrics and write counting. */
@@ -66,6 +85,8 @@ export class KubeClient {
     const headers = ctx.getHeaders() as Record<string, string>;
     headers.accept = opts.accept ?? 'application/json';
     headers['user-agent'] = 'kube-replicator';
+    // For a ServiceAccount user the API server adds its groups itself (system:serviceaccounts[:<ns>]).
+    if (this.impersonation) headers['impersonate-user'] = this.impersonation.user;
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
     return { url, headers, dispatcher: ctx.getDispatcher() };
   }

@@ -1,7 +1,7 @@
 // Writes replicas. Every update carries the resourceVersion it was computed from (optimistic concurrency)
 // and every delete carries uid + resourceVersion preconditions, so nothing is written over a change we
 // have not seen.
-import type { Kind } from '../model/kinds.ts';
+import { isRbacKind, type Kind } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import type { KubeClient } from './client.ts';
 import { collectionPath, objectPath } from './resources.ts';
@@ -10,8 +10,15 @@ export const fieldManager = 'kube-replicator';
 
 export class Writer {
   private readonly client: KubeClient;
-  constructor(client: KubeClient) {
+  private readonly rbacClient: KubeClient;
+  /** `rbacClient` writes Roles and RoleBindings (the escalation guard: an identity holding only what may be granted). */
+  constructor(client: KubeClient, rbacClient: KubeClient = client) {
     this.client = client;
+    this.rbacClient = rbacClient;
+  }
+
+  private clientFor(kind: Kind): KubeClient {
+    return isRbacKind(kind) ? this.rbacClient : this.client;
   }
 
   get(ref: ObjectRef): Promise<KubeObject> {
@@ -19,16 +26,16 @@ export class Writer {
   }
 
   create(kind: Kind, obj: KubeObject): Promise<KubeObject> {
-    return this.client.request<KubeObject>('POST', collectionPath(kind, obj.metadata.namespace), { body: obj, query: { fieldManager } });
+    return this.clientFor(kind).request<KubeObject>('POST', collectionPath(kind, obj.metadata.namespace), { body: obj, query: { fieldManager } });
   }
 
   update(kind: Kind, obj: KubeObject): Promise<KubeObject> {
     const ref = { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
-    return this.client.request<KubeObject>('PUT', objectPath(ref), { body: obj, query: { fieldManager } });
+    return this.clientFor(kind).request<KubeObject>('PUT', objectPath(ref), { body: obj, query: { fieldManager } });
   }
 
   async delete(ref: ObjectRef, preconditions: { uid?: string; resourceVersion?: string }): Promise<void> {
-    await this.client.request('DELETE', objectPath(ref), {
+    await this.clientFor(ref.kind).request('DELETE', objectPath(ref), {
       body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions, propagationPolicy: 'Background' },
     });
   }

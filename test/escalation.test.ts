@@ -1,0 +1,80 @@
+// The RBAC escalation guard: Roles and RoleBindings are written while impersonating --rbac-writer, so the API
+// server's own escalation prevention decides what may be granted; and a Role is never created under a name
+// that someone else's RoleBinding already references.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { admin, createNamespace, deleteNamespace, maybe, uniqueName, waitFor, waitForEvent } from './support/cluster.ts';
+import { startTestOperator, type TestOperator } from './support/operator.ts';
+
+const M = 'replicator.v1.mittwald.de/';
+const c = admin();
+const run = uniqueName('esc');
+const system = `${run}-system`;
+const src = `${run}-src`;
+const teamB = `${run}-team-b`;
+const writerRole = `${run}-writer`;
+let operator: TestOperator;
+
+beforeAll(async () => {
+  for (const n of [system, src, teamB]) await createNamespace(c, n);
+  await c.core.createNamespacedServiceAccount({ namespace: system, body: { metadata: { name: 'rbac-writer' } } });
+  // What the admin allows to be granted: manage Roles/RoleBindings, and read ConfigMaps. Nothing else.
+  await c.rbac.createClusterRole({ body: { metadata: { name: writerRole }, rules: [
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] },
+  ] } });
+  await c.rbac.createClusterRoleBinding({ body: {
+    metadata: { name: writerRole },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: writerRole },
+    subjects: [{ kind: 'ServiceAccount', name: 'rbac-writer', namespace: system }],
+  } });
+  operator = await startTestOperator([`--rbac-writer=${system}/rbac-writer`, `--trusted-rbac-namespaces=${src}`]);
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await c.rbac.deleteClusterRoleBinding({ name: writerRole }).catch(() => undefined);
+  await c.rbac.deleteClusterRole({ name: writerRole }).catch(() => undefined);
+  await Promise.all([system, src, teamB].map((n) => deleteNamespace(c, n, false)));
+});
+
+const role = (namespace: string, name: string) => maybe(c.rbac.readNamespacedRole({ namespace, name }));
+
+describe('RBAC escalation guard', () => {
+  it('replicates a Role whose rules the writer holds', async () => {
+    await c.rbac.createNamespacedRole({ namespace: src, body: { metadata: { name: 'cm-reader', annotations: { [`${M}replicate-to`]: teamB } },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] } });
+    const replica = await waitFor('the replica', () => role(teamB, 'cm-reader'));
+    expect(replica.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }]);
+  });
+
+  it('refuses a Role that grants more than the writer holds (Secrets)', async () => {
+    await c.rbac.createNamespacedRole({ namespace: src, body: { metadata: { name: 'secret-reader', annotations: { [`${M}replicate-to`]: teamB } },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] } });
+    const ev = await waitForEvent(c, src, 'secret-reader', 'EscalationRefused');
+    expect(ev.message).toContain('would grant more than the writer holds');
+    expect(await role(teamB, 'secret-reader')).toBeUndefined();
+  });
+
+  it('refuses a RoleBinding that would hand out the admin ClusterRole', async () => {
+    await c.rbac.createNamespacedRoleBinding({ namespace: src, body: {
+      metadata: { name: 'tenant-a-admin', annotations: { [`${M}replicate-to`]: teamB } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+      subjects: [{ kind: 'User', name: 'tenant-a', apiGroup: 'rbac.authorization.k8s.io' }],
+    } });
+    await waitForEvent(c, src, 'tenant-a-admin', 'EscalationRefused');
+    expect(await maybe(c.rbac.readNamespacedRoleBinding({ namespace: teamB, name: 'tenant-a-admin' }))).toBeUndefined();
+  });
+
+  it('never creates a Role under a name that a foreign RoleBinding already references', async () => {
+    await c.rbac.createNamespacedRoleBinding({ namespace: teamB, body: {
+      metadata: { name: 'ops' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'ops' },
+      subjects: [{ kind: 'User', name: 'team-b-operator', apiGroup: 'rbac.authorization.k8s.io' }],
+    } });
+    await c.rbac.createNamespacedRole({ namespace: src, body: { metadata: { name: 'ops', annotations: { [`${M}replicate-to`]: teamB } },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] } });
+    const ev = await waitForEvent(c, src, 'ops', 'RoleNameInUse');
+    expect(ev.message).toContain('already references Role ops');
+    expect(await role(teamB, 'ops')).toBeUndefined();
+  });
+});
