@@ -11,6 +11,18 @@ import { parseExcludePatterns, parseNamespacePatterns } from './rules/patterns.t
 import { loadPolicySchema } from './rules/policy-schema.ts';
 import type { Settings } from './rules/types.ts';
 import { startStatusServer } from './server/status-server.ts';
+import { LeaderElector } from './kube/lease.ts';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+
+/** The Pod's namespace when running in-cluster. */
+function inClusterNamespace(): string | undefined {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function settingsFrom(o: Options, log?: Logger): Settings {
   const exclude = o.excludeNamespaces ? parseExcludePatterns(o.excludeNamespaces) : undefined;
@@ -37,10 +49,12 @@ export interface Operator {
 }
 
 /** Starts the operator and resolves once its caches are synced and it is reconciling. */
-export async function startOperator(kc: KubeConfig, o: Options, extra: { log?: Logger; statusServer?: boolean } = {}): Promise<Operator> {
+export async function startOperator(kc: KubeConfig, o: Options, extra: { log?: Logger; statusServer?: boolean; onLostLeadership?: () => void } = {}): Promise<Operator> {
   const log = extra.log ?? createLogger({ level: o.logLevel, format: o.logFormat });
   loadPolicySchema();
   const client = new KubeClient(kc);
+  const identity = `${hostname()}_${process.pid}`;
+  client.userAgent = `kube-replicator/${identity}`;
   const metrics = new Metrics();
   const events = new EventRecorder(client);
   events.onError = (err, e) => log.warn('could not record an Event', { reason: e.reason, error: (err as Error).message });
@@ -64,12 +78,35 @@ export async function startOperator(kc: KubeConfig, o: Options, extra: { log?: L
       },
     });
   }
-  log.info('starting', { kinds: o.kinds, statusAddr: o.statusAddr, server: client.server });
-  await controller.start();
+  log.info('starting', { kinds: o.kinds, statusAddr: o.statusAddr, server: client.server, identity });
+  let elector: LeaderElector | undefined;
+  if (o.leaderElect) {
+    await controller.start(false); // warm standby: caches synced and ready, no writes
+    elector = new LeaderElector(client, {
+      namespace: o.leaderElectionNamespace ?? inClusterNamespace() ?? 'default', name: o.leaderElectionId, identity,
+      leaseDurationMs: o.leaseDurationMs, renewDeadlineMs: o.renewDeadlineMs, retryPeriodMs: o.retryPeriodMs,
+      onStartedLeading: () => {
+        log.info('became the leader', { identity, lease: o.leaderElectionId });
+        metrics.leader.set(1);
+        controller.startWorking();
+      },
+      onStoppedLeading: () => {
+        metrics.leader.set(0);
+        log.error('lost the leader lease; exiting so that only the new leader writes', { identity });
+        (extra.onLostLeadership ?? (() => process.exit(1)))();
+      },
+      onError: (e) => log.warn('leader election: could not reach the lease', { error: (e as Error).message }),
+    });
+    elector.start();
+  } else {
+    await controller.start();
+    metrics.leader.set(1);
+  }
   return {
     controller, client, metrics, server, log,
     async stop() {
-      await controller.stop();
+      await controller.stop(); // finishes the keys in flight
+      await elector?.release();
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     },
   };

@@ -22,6 +22,14 @@ describe('parseArgs: defaults', () => {
       requireNamespaceOptIn: false,
       concurrency: 8,
       watchInactivityMs: 5 * 60_000,
+      filename: undefined,
+      rbacWriter: undefined,
+      leaderElect: false,
+      leaderElectionNamespace: undefined,
+      leaderElectionId: 'kube-replicator',
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
     });
   });
 });

@@ -20,6 +20,12 @@ export interface Options {
   concurrency: number;
   watchInactivityMs: number;
   rbacWriter?: string;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  leaderElectionId: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
   /** `plan -f`: ReplicationPolicy manifests to plan as if applied. */
   filename?: string;
 }
@@ -52,6 +58,12 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'concurrency', type: 'int', default: '8', help: 'targets reconciled in parallel' },
   { name: 'rbac-writer', type: 'string', default: '', help: '<namespace>/<serviceaccount> impersonated for every Role/RoleBinding write: replicated RBAC never grants more than it holds' },
   { name: 'watch-inactivity', type: 'duration', default: '5m', help: 'a watch silent this long (no event or bookmark) is restarted' },
+  { name: 'leader-elect', type: 'bool', default: 'false', help: 'run several replicas: only the holder of a Lease works, the others wait with warm caches' },
+  { name: 'leader-election-namespace', type: 'string', default: '', help: 'namespace of the Lease; default: the Pod\'s own namespace (in-cluster), else default' },
+  { name: 'leader-election-id', type: 'string', default: 'kube-replicator', help: 'name of the Lease' },
+  { name: 'leader-election-lease-duration', type: 'duration', default: '15s', help: 'how long a standby waits after the last renewal before taking over' },
+  { name: 'leader-election-renew-deadline', type: 'duration', default: '10s', help: 'a leader that cannot renew for this long stops (and exits)' },
+  { name: 'leader-election-retry-period', type: 'duration', default: '2s', help: 'how often the lease is renewed or tried' },
   { name: 'f', type: 'string', default: '', help: 'plan only: a YAML file of ReplicationPolicies to plan as if they were applied' },
   { name: 'filename', type: 'string', default: '', help: 'same as -f' },
 ];
@@ -135,8 +147,22 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
     concurrency,
     watchInactivityMs: parseGoDuration(v.get('watch-inactivity')!),
     rbacWriter: v.get('rbac-writer') || undefined,
+    leaderElect: bool('leader-elect'),
+    leaderElectionNamespace: v.get('leader-election-namespace') || undefined,
+    leaderElectionId: v.get('leader-election-id')!,
+    ...leaseTimings(v),
     filename: v.get('f') || v.get('filename') || undefined,
   };
+}
+
+function leaseTimings(v: Map<string, string>): { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } {
+  const leaseDurationMs = parseGoDuration(v.get('leader-election-lease-duration')!);
+  const renewDeadlineMs = parseGoDuration(v.get('leader-election-renew-deadline')!);
+  const retryPeriodMs = parseGoDuration(v.get('leader-election-retry-period')!);
+  if (!(retryPeriodMs > 0 && retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
+    throw new UsageError('leader election needs 0 < retry-period < renew-deadline < lease-duration');
+  }
+  return { leaseDurationMs, renewDeadlineMs, retryPeriodMs };
 }
 
 export function usage(): string {

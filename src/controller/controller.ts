@@ -118,15 +118,39 @@ export class Controller {
     await this.policyInformer.synced;
   }
 
-  async start(): Promise<void> {
+  /** Syncs the caches (then ready); with `work`, also starts reconciling (see startWorking). */
+  async start(work = true): Promise<void> {
     await this.syncCaches();
     this.started = true;
+    this.log.info('caches synced', { kinds: this.opts.kinds, namespaces: this.namespaces.size, policies: this.policies.names().length });
+    if (work) this.startWorking();
+  }
+
+  /** The only way to writes: a standby (leader election) syncs caches but never gets here until it leads. */
+  startWorking(): void {
+    if (this.working) return;
+    this.working = true;
+    this.policies.enable();
+    this.reportAnnotationProblems();
     this.enqueueAll();
     this.queue.start((key) => this.reconcile(key));
     this.resyncTimer = setInterval(() => this.enqueueAll(), this.opts.resyncPeriodMs);
     this.resyncTimer.unref();
     this.policies.scheduleAll();
-    this.log.info('caches synced; reconciling', { kinds: this.opts.kinds, namespaces: this.namespaces.size });
+    this.log.info('reconciling');
+  }
+
+  private working = false;
+
+  /** Problems found while caches synced (before anything may be recorded) are reported once work starts. */
+  private reportAnnotationProblems(): void {
+    for (const s of this.states.values()) {
+      for (const obj of s.meta.values()) {
+        for (const p of pushRuleFromAnnotations(s.kind, obj).problems) {
+          this.note({ on: refOfObj(s.kind, obj), type: 'Warning', reason: 'InvalidAnnotation', message: `${p.field}: ${p.message}` });
+        }
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -443,6 +467,7 @@ export class Controller {
 
   /** Records a note as a Kubernetes Event on the object, when the object exists. */
   private note(n: Note): void {
+    if (!this.working) return; // a standby records nothing
     const state = this.states.get(n.on.kind);
     const obj = state?.metadata(n.on.namespace, n.on.name);
     if (!obj) return;

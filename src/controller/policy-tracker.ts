@@ -47,6 +47,8 @@ export class PolicyTracker {
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; since: number }>();
   private readonly opts: PolicyTrackerOptions;
   private stopped = false;
+  /** Off on a standby: it computes nothing into the API server (no status, no Events) until it leads. */
+  private enabled = false;
 
   constructor(opts: PolicyTrackerOptions) {
     this.opts = opts;
@@ -124,8 +126,15 @@ export class PolicyTracker {
     for (const name of touched) this.schedule(name);
   }
 
+  enable(): void {
+    this.enabled = true;
+    for (const e of this.policies.values()) {
+      if (!e.result.ok) this.event(e.obj, 'Warning', 'InvalidSpec', e.result.problems.map((p) => `${p.field}: ${p.message}`).join('; '));
+    }
+  }
+
   schedule(name: string): void {
-    if (this.stopped || this.timers.has(name)) return;
+    if (!this.enabled || this.stopped || this.timers.has(name)) return;
     const since = Date.now();
     const arm = (delay: number) => {
       const timer = setTimeout(() => {
@@ -176,6 +185,7 @@ export class PolicyTracker {
   }
 
   private event(obj: ReplicationPolicy, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (!this.enabled) return;
     this.opts.events.record({
       involved: { apiVersion: policyApiVersion, kind: 'ReplicationPolicy', name: obj.metadata.name, uid: obj.metadata.uid, namespace: '' },
       type, reason, message,

@@ -57,6 +57,8 @@ export class KubeClient {
   readonly server: string;
   private readonly listeners: ((r: RequestRecord) => void)[];
   private readonly impersonation?: Impersonation;
+  /** Sent on every request; includes the process identity so audit logs tell replicas apart. */
+  userAgent = 'kube-replicator';
 
   constructor(kc: k8s.KubeConfig, impersonation?: Impersonation, listeners: ((r: RequestRecord) => void)[] = []) {
     const cluster = kc.getCurrentCluster();
@@ -69,7 +71,9 @@ export class KubeClient {
 
   /** The same connection acting as another identity (Impersonate-User): the API server checks that identity. */
   impersonating(who: Impersonation): KubeClient {
-    return new KubeClient(this.kc, who, this.listeners);
+    const c = new KubeClient(this.kc, who, this.listeners);
+    c.userAgent = this.userAgent;
+    return c;
   }
 
   /** Observes every request (method, path without query, status): metrics and write counting. */
@@ -84,7 +88,7 @@ export class KubeClient {
     await this.kc.applySecurityAuthentication(ctx);
     const headers = ctx.getHeaders() as Record<string, string>;
     headers.accept = opts.accept ?? 'application/json';
-    headers['user-agent'] = 'kube-replicator';
+    headers['user-agent'] = this.userAgent;
     // For a ServiceAccount user the API server adds its groups itself (system:serviceaccounts[:<ns>]).
     if (this.impersonation) headers['impersonate-user'] = this.impersonation.user;
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
