@@ -31,17 +31,20 @@ export class OperatorProcess {
   readonly logFile: string;
   statusUrl = '';
   private readonly args: string[];
+  private readonly kubeconfig: string;
 
-  constructor(name: string, args: string[] = []) {
+  /** `kubeconfig`: the identity the operator runs as (default: the control plane's admin). */
+  constructor(name: string, args: string[] = [], kubeconfig = controlPlaneInfo().kubeconfig) {
     this.logFile = join(controlPlaneInfo().dir, `operator-${name}-${process.pid}.log`);
     this.args = args;
+    this.kubeconfig = kubeconfig;
   }
 
   async start(): Promise<void> {
     const port = await freePort();
     this.statusUrl = `http://127.0.0.1:${port}`;
     const out = openSync(this.logFile, 'a');
-    this.proc = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${controlPlaneInfo().kubeconfig}`, `--status-addr=127.0.0.1:${port}`, '--log-level=debug', ...this.args], {
+    this.proc = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${this.kubeconfig}`, `--status-addr=127.0.0.1:${port}`, '--log-level=debug', ...this.args], {
       stdio: ['ignore', out, out], env: { PATH: process.env.PATH },
     });
     closeSync(out);
@@ -74,11 +77,23 @@ export class AuditWrites {
     this.offset = statSync(controlPlaneInfo().auditLog).size;
   }
 
-  writes(): { verb: string; resource: string; namespace?: string; name?: string }[] {
+  /** Every write by any kube-replicator process since mark(), with who (User-Agent) and when. */
+  entries(): { verb: string; resource: string; userAgent: string; at: number }[] {
+    const lines = readFileSync(controlPlaneInfo().auditLog).subarray(this.offset).toString('utf8').split('\n').filter(Boolean);
+    return lines.map((l) => JSON.parse(l) as { stage: string; verb: string; userAgent?: string; requestReceivedTimestamp: string; objectRef?: { resource: string } })
+      .filter((e) => e.stage === 'ResponseComplete' && (e.userAgent ?? '').startsWith('kube-replicator'))
+      .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource ?? '', userAgent: e.userAgent!, at: Date.parse(e.requestReceivedTimestamp) }));
+  }
+
+  /** `subresource` is set for writes to a subresource (e.g. `status`), absent otherwise. */
+  writes(): { verb: string; resource: string; subresource?: string; namespace?: string; name?: string }[] {
     const all = readFileSync(controlPlaneInfo().auditLog);
     const lines = all.subarray(this.offset).toString('utf8').split('\n').filter(Boolean);
-    return lines.map((l) => JSON.parse(l) as { stage: string; verb: string; userAgent?: string; objectRef?: { resource: string; namespace?: string; name?: string } })
+    return lines.map((l) => JSON.parse(l) as { stage: string; verb: string; userAgent?: string; objectRef?: { resource: string; subresource?: string; namespace?: string; name?: string } })
       .filter((e) => e.stage === 'ResponseComplete' && (e.userAgent ?? '').startsWith('kube-replicator'))
-      .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource ?? '', namespace: e.objectRef?.namespace, name: e.objectRef?.name }));
+      .map((e) => ({
+        verb: e.verb, resource: e.objectRef?.resource ?? '', namespace: e.objectRef?.namespace, name: e.objectRef?.name,
+        ...(e.objectRef?.subresource ? { subresource: e.objectRef.subresource } : {}),
+      }));
   }
 }
