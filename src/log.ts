@@ -8,7 +8,7 @@ const sensitive = new Set(['data', 'stringData', 'binaryData', 'token', 'passwor
 
 function redactValue(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return value;
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack }; // JSON would give {}
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = sensitive.has(k) ? '[redacted]' : redactValue(v, depth + 1);

@@ -1,0 +1,54 @@
+// /metrics after a scenario: the documented names, labels and values, and nothing unbounded or secret in labels.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { admin, b64, createNamespace, deleteNamespace, uniqueName, waitFor, waitForEvent } from './support/cluster.ts';
+import { startTestOperator, type TestOperator } from './support/operator.ts';
+
+const M = 'replicator.v1.mittwald.de/';
+const c = admin();
+const run = uniqueName('metrics');
+const [src, t1, t2, t3] = [`${run}-src`, `${run}-t1`, `${run}-t2`, `${run}-t3`];
+const secretValue = `s3cr3t-${run}`;
+let operator: TestOperator;
+
+beforeAll(async () => {
+  for (const n of [src, t1, t2, t3]) await createNamespace(c, n);
+  operator = await startTestOperator();
+});
+afterAll(async () => {
+  await operator?.stop();
+  await Promise.all([src, t1, t2, t3].map((n) => deleteNamespace(c, n, false)));
+});
+
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && want.every((w) => l.includes(w)));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+
+describe('/metrics', () => {
+  it('reports reconciles, writes, refusals, queue, replicas, leadership and sync time', async () => {
+    await c.core.createNamespacedSecret({ namespace: t3, body: { metadata: { name: 'app' }, data: { own: b64('theirs') } } });
+    await c.core.createNamespacedSecret({ namespace: src, body: {
+      metadata: { name: 'app', annotations: { [`${M}replicate-to`]: `${t1},${t2},${t3}` } }, data: { password: b64(secretValue) },
+    } });
+    await waitForEvent(c, t3, 'app', 'TargetConflict');
+    const text = await waitFor('two replicas counted', async () => {
+      const t = await (await fetch(`${operator.statusUrl}/metrics`)).text();
+      return sample(t, 'kube_replicator_writes_total', { kind: 'Secret', verb: 'create' }) === 2 ? t : undefined;
+    });
+    expect(sample(text, 'kube_replicator_reconcile_total', { kind: 'Secret', outcome: 'Written' })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'kube_replicator_reconcile_total', { kind: 'Secret', outcome: 'Conflict' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'kube_replicator_refusals_total', { kind: 'Secret', reason: 'TargetConflict' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'kube_replicator_reconcile_duration_seconds_count', { kind: 'Secret' })).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'kube_replicator_replicas', { kind: 'Secret' })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'kube_replicator_workqueue_depth')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'kube_replicator_workqueue_wait_seconds_count')).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'kube_replicator_leader')).toBe(1);
+    expect(sample(text, 'kube_replicator_last_sync_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 3600);
+    expect(sample(text, 'kube_replicator_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // Labels are bounded sets: no namespace, no name, no value.
+    for (const forbidden of [run, secretValue, b64(secretValue)]) expect(text).not.toContain(forbidden);
+    const labelNames = new Set([...text.matchAll(/[{,]([a-z_]+)="/g)].map((m) => m[1]));
+    for (const l of labelNames) expect(['kind', 'outcome', 'verb', 'status', 'reason', 'informer', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type', 'quantile']).toContain(l);
+  });
+});
