@@ -15,6 +15,7 @@ export class Metrics implements ControllerObserver {
   readonly queueDepth = new Gauge({ name: 'kube_replicator_workqueue_depth', help: 'Keys waiting in the work queue.', registers: [this.registry] });
   readonly replicas = new Gauge({ name: 'kube_replicator_replicas', help: 'Replicas made by kube-replicator, by kind.', labelNames: ['kind'], registers: [this.registry] });
   readonly lastSync = new Gauge({ name: 'kube_replicator_last_sync_timestamp_seconds', help: 'When every key was last enqueued for a full resync.', registers: [this.registry] });
+  readonly apiRequests = new Counter({ name: 'kube_replicator_api_requests_total', help: 'Requests to the API server by method (WATCH for watch streams) and status class.', labelNames: ['method', 'code'], registers: [this.registry] });
   readonly leader = new Gauge({ name: 'kube_replicator_leader', help: '1 while this process holds the leader lease.', registers: [this.registry] });
 
   constructor() {

@@ -56,6 +56,7 @@ export async function startOperator(kc: KubeConfig, o: Options, extra: { log?: L
   const identity = `${hostname()}_${process.pid}`;
   client.userAgent = `kube-replicator/${identity}`;
   const metrics = new Metrics();
+  client.onRequest((r) => metrics.apiRequests.inc({ method: r.method, code: r.status ? `${Math.floor(r.status / 100)}xx` : 'none' }));
   const events = new EventRecorder(client);
   events.onError = (err, e) => log.warn('could not record an Event', { reason: e.reason, error: (err as Error).message });
   const controller = new Controller(client, {

@@ -46,9 +46,10 @@ describe('/metrics', () => {
     expect(sample(text, 'kube_replicator_leader')).toBe(1);
     expect(sample(text, 'kube_replicator_last_sync_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 3600);
     expect(sample(text, 'kube_replicator_process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'kube_replicator_api_requests_total', { method: 'POST', code: '2xx' })).toBeGreaterThanOrEqual(2);
     // Labels are bounded sets: no namespace, no name, no value.
     for (const forbidden of [run, secretValue, b64(secretValue)]) expect(text).not.toContain(forbidden);
     const labelNames = new Set([...text.matchAll(/[{,]([a-z_]+)="/g)].map((m) => m[1]));
-    for (const l of labelNames) expect(['kind', 'outcome', 'verb', 'status', 'reason', 'informer', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type', 'quantile']).toContain(l);
+    for (const l of labelNames) expect(['kind', 'outcome', 'verb', 'status', 'reason', 'informer', 'method', 'code', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type', 'quantile']).toContain(l);
   });
 });
