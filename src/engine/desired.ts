@@ -88,23 +88,7 @@ export function desiredPushReplica(kind: Kind, rule: PushRule, sourceObj: KubeOb
   };
   if (rule.keepOwnerReferences) m.ownerReferences = clone(source.metadata.ownerReferences ?? []);
   if (m.ownerReferences?.length === 0) delete m.ownerReferences;
-  let keys: string[] | undefined;
-  switch (kind) {
-    case 'Secret':
-    case 'ConfigMap': {
-      const merged = mergeData(live, source);
-      keys = merged.keys;
-      base.data = merged.data;
-      base.binaryData = merged.binaryData;
-      if (!base.data) delete base.data;
-      if (!base.binaryData) delete base.binaryData;
-      if (kind === 'Secret') base.type = source.type ?? 'Opaque';
-      break;
-    }
-    case 'Role': base.rules = clone(source.rules ?? []); break;
-    case 'RoleBinding': base.subjects = clone(source.subjects ?? []); base.roleRef = clone(source.roleRef); break;
-    case 'ServiceAccount': base.imagePullSecrets = clone(source.imagePullSecrets ?? []); break;
-  }
+  const keys = copyContent(kind, base, live, source, 'push');
   const provenance: Record<string, string> = {
     [P.source]: `${rule.source.namespace}/${rule.source.name}`,
     [P.sourceUid]: source.metadata.uid ?? '',
@@ -145,25 +129,39 @@ export function orphanedReplica(live: KubeObject): KubeObject {
   return out;
 }
 
-/** The pull target after copying from `source` (mittwald's pull: only the replicated fields change). */
-export function desiredPullTarget(kind: Kind, live: KubeObject, source: KubeObject, now: string): KubeObject {
-  const out = clone(live);
-  let keys: string[] | undefined;
+/**
+ * Copies what `kind` replicates from `source` onto `out` (data merged with `live`); returns the replicated keys.
+ * A push also sets the Secret type and the RoleBinding roleRef; a pull leaves the target's own (roleRef is immutable).
+ */
+function copyContent(kind: Kind, out: KubeObject, live: KubeObject | undefined, source: KubeObject, mode: 'push' | 'pull'): string[] | undefined {
   switch (kind) {
     case 'Secret':
     case 'ConfigMap': {
       const merged = mergeData(live, source);
-      keys = merged.keys;
       out.data = merged.data;
       out.binaryData = merged.binaryData;
       if (!out.data) delete out.data;
       if (!out.binaryData) delete out.binaryData;
-      break;
+      if (kind === 'Secret' && mode === 'push') out.type = source.type ?? 'Opaque';
+      return merged.keys;
     }
-    case 'Role': out.rules = clone(source.rules ?? []); break;
-    case 'RoleBinding': out.subjects = clone(source.subjects ?? []); break; // roleRef is immutable
-    case 'ServiceAccount': out.imagePullSecrets = clone(source.imagePullSecrets ?? []); break;
+    case 'Role':
+      out.rules = clone(source.rules ?? []);
+      return undefined;
+    case 'RoleBinding':
+      out.subjects = clone(source.subjects ?? []);
+      if (mode === 'push') out.roleRef = clone(source.roleRef);
+      return undefined;
+    case 'ServiceAccount':
+      out.imagePullSecrets = clone(source.imagePullSecrets ?? []);
+      return undefined;
   }
+}
+
+/** The pull target after copying from `source` (mittwald's pull: only the replicated fields change). */
+export function desiredPullTarget(kind: Kind, live: KubeObject, source: KubeObject, now: string): KubeObject {
+  const out = clone(live);
+  const keys = copyContent(kind, out, live, source, 'pull');
   out.metadata.annotations = { ...(out.metadata.annotations ?? {}), ...replicationAnnotations(kind, source, keys, now) };
   return out;
 }
