@@ -1,0 +1,281 @@
+// `npm run bench [-- --quick] [-- --only=fanout,update,...]`: kube-replicator against the local real control
+// plane, each scenario next to a floor (the same writes issued directly by a minimal client at the operator's
+// concurrency, in the same run). Prints a table, writes bench/results/<date>.json and .svg.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
+import { startControlPlane, type ControlPlane } from '../tools/controlplane/controlplane.ts';
+import { installCrds } from '../tools/controlplane/crds.ts';
+import { KubeClient } from '../src/kube/client.ts';
+import { Informer } from '../src/kube/informer.ts';
+import type { KubeObject } from '../src/model/objects.ts';
+import { renderSvg } from './chart.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const concurrency = 8;
+const M = 'replicator.v1.mittwald.de/';
+const sizes = quick
+  ? { fanout: [50], many: 50, newNsSources: 20, restart: 200, unrelated: 500, memFanout: 50, idleSeconds: 10 }
+  : { fanout: [100, 1000, 3000], many: 2000, newNsSources: 200, restart: 10_000, unrelated: 20_000, memFanout: 1000, idleSeconds: 60 };
+
+interface Result { scenario: string; n?: number; operatorMs?: number; floorMs?: number; ratio?: number; [k: string]: unknown }
+const results: Result[] = [];
+const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+log(`starting the control plane (${quick ? 'quick' : 'full'} run)`);
+const cp: ControlPlane = await startControlPlane({ controllerManager: true });
+await installCrds(cp);
+const kc = new k8s.KubeConfig();
+kc.loadFromFile(cp.kubeconfig);
+const client = new KubeClient(kc);
+let operator: ChildProcess | undefined;
+let statusPort = 0;
+
+async function pool<T>(items: T[], width: number, f: (x: T) => Promise<unknown>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (i < items.length) await f(items[i++]!);
+  }));
+}
+
+const post = (path: string, body: unknown) => client.request('POST', path, { body });
+const secretsPath = (ns: string) => `/api/v1/namespaces/${ns}/secrets`;
+
+async function namespaces(prefix: string, n: number, labels: Record<string, string>): Promise<string[]> {
+  const names = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+  await pool(names, 16, (name) => post('/api/v1/namespaces', { metadata: { name, labels } }));
+  return names;
+}
+
+async function startOperator(extra: string[] = []): Promise<number> {
+  statusPort = 19200 + Math.floor(Math.random() * 500);
+  const t0 = performance.now();
+  operator = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${cp.kubeconfig}`, `--status-addr=127.0.0.1:${statusPort}`, `--concurrency=${concurrency}`, '--log-level=warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${statusPort}/readyz`)).status === 200) return performance.now() - t0;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function stopOperator(): Promise<void> {
+  if (!operator || operator.exitCode !== null) return;
+  const done = new Promise((r) => operator!.once('exit', r));
+  operator.kill('SIGTERM');
+  await done;
+}
+
+async function metric(name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith(name) && l.includes(labels) && !l.startsWith('#')).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+}
+
+/** Resolves with per-namespace times (ms after `t0`) once `count` replicas of `source` hold `value`. */
+function watchReplicas(kind: 'secrets' | 'configmaps', sourceNs: string, count: number, isCurrent: (o: KubeObject) => boolean) {
+  const seen = new Map<string, number>();
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  const informer = new Informer<KubeObject>(client, {
+    name: 'bench', path: `/api/v1/${kind}`, labelSelector: `kube-replicator.io/source-namespace=${sourceNs}`,
+    onEvent: (type, o) => {
+      const key = `${o.metadata.namespace}/${o.metadata.name}`;
+      if (type !== 'delete' && isCurrent(o) && !seen.has(key)) seen.set(key, performance.now());
+      if (seen.size >= count) resolve();
+    },
+  });
+  informer.start();
+  return { informer, seen, done, synced: informer.synced };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+// ---- scenarios ---------------------------------------------------------------------------------
+
+async function fanout(n: number, prefix = 'fan'): Promise<void> {
+  const src = `${prefix}${n}-src`;
+  await post('/api/v1/namespaces', { metadata: { name: src } });
+  const targets = await namespaces(`${prefix}${n}`, n, { [`${prefix}${n}`]: 'yes' });
+  const value = b64(`v1-${n}`);
+  const w = watchReplicas('secrets', src, n, (o) => o.data?.k === value);
+  await w.synced;
+  const t0 = performance.now();
+  await post(secretsPath(src), { metadata: { name: 'fan', annotations: { [`${M}replicate-to-matching`]: `${prefix}${n}=yes` } }, data: { k: value } });
+  await w.done;
+  const operatorMs = performance.now() - t0;
+  // Floor: the same N creates, issued directly at the operator's concurrency.
+  const f0 = performance.now();
+  await pool(targets, concurrency, (ns) => post(secretsPath(ns), { metadata: { name: 'floor' }, data: { k: value } }));
+  const floorMs = performance.now() - f0;
+  results.push({ scenario: 'fan-out', n, operatorMs, floorMs, ratio: operatorMs / floorMs });
+  log(`fan-out N=${n}: operator ${operatorMs.toFixed(0)} ms, floor ${floorMs.toFixed(0)} ms`);
+
+  // Update propagation: edit the source; latency of each replica.
+  const value2 = b64(`v2-${n}`);
+  const u = watchReplicas('secrets', src, n, (o) => o.data?.k === value2);
+  await u.synced;
+  const u0 = performance.now();
+  await client.request('PATCH', `${secretsPath(src)}/fan`, { body: { data: { k: value2 } }, contentType: 'application/merge-patch+json' });
+  await u.done;
+  const lat = [...u.seen.values()].map((t) => t - u0).sort((a, b) => a - b);
+  const g0 = performance.now();
+  const floorLat: number[] = [];
+  await pool(targets, concurrency, async (ns) => {
+    await client.request('PATCH', `${secretsPath(ns)}/floor`, { body: { data: { k: value2 } }, contentType: 'application/merge-patch+json' });
+    floorLat.push(performance.now() - g0);
+  });
+  floorLat.sort((a, b) => a - b);
+  const opMax = lat[lat.length - 1]!;
+  const flMax = floorLat[floorLat.length - 1]!;
+  results.push({ scenario: 'update', n, operatorMs: opMax, floorMs: flMax, ratio: opMax / flMax,
+    p50: percentile(lat, 50), p99: percentile(lat, 99), max: opMax, floorP50: percentile(floorLat, 50), floorP99: percentile(floorLat, 99) });
+  log(`update N=${n}: p50 ${percentile(lat, 50).toFixed(0)} p99 ${percentile(lat, 99).toFixed(0)} max ${opMax.toFixed(0)} ms; floor max ${flMax.toFixed(0)} ms`);
+  await Promise.all([w.informer.stop(), u.informer.stop()]);
+}
+
+async function manySources(n: number): Promise<void> {
+  const src = 'many-src';
+  await post('/api/v1/namespaces', { metadata: { name: src } });
+  const targets = await namespaces('many', 5, {});
+  const pattern = targets.join(',');
+  const half = Math.floor(n / 2);
+  const ws = watchReplicas('secrets', src, half * 5, () => true);
+  const wc = watchReplicas('configmaps', src, (n - half) * 5, () => true);
+  await Promise.all([ws.synced, wc.synced]);
+  const t0 = performance.now();
+  const items = Array.from({ length: n }, (_, i) => i);
+  await pool(items, concurrency, (i) => i < half
+    ? post(secretsPath(src), { metadata: { name: `s${i}`, annotations: { [`${M}replicate-to`]: pattern } }, data: { k: b64(String(i)) } })
+    : post(`/api/v1/namespaces/${src}/configmaps`, { metadata: { name: `c${i}`, annotations: { [`${M}replicate-to`]: pattern } }, data: { k: String(i) } }));
+  await Promise.all([ws.done, wc.done]);
+  const operatorMs = performance.now() - t0;
+  const f0 = performance.now();
+  const writes = items.flatMap((i) => targets.map((ns) => [i, ns] as const));
+  await pool(writes, concurrency, ([i, ns]) => i < half
+    ? post(secretsPath(ns), { metadata: { name: `floor-s${i}` }, data: { k: b64(String(i)) } })
+    : post(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: `floor-c${i}` }, data: { k: String(i) } }));
+  const floorMs = performance.now() - f0;
+  results.push({ scenario: 'many sources', n, replicas: n * 5, operatorMs, floorMs, ratio: operatorMs / floorMs });
+  log(`many sources N=${n} (${n * 5} replicas): operator ${operatorMs.toFixed(0)} ms, floor ${floorMs.toFixed(0)} ms`);
+  await Promise.all([ws.informer.stop(), wc.informer.stop()]);
+}
+
+async function newNamespace(n: number): Promise<void> {
+  const src = 'newns-src';
+  await post('/api/v1/namespaces', { metadata: { name: src } });
+  await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => post(secretsPath(src), {
+    metadata: { name: `s${i}`, annotations: { [`${M}replicate-to-matching`]: 'newns=yes' } }, data: { k: b64(String(i)) } }));
+  const w = watchReplicas('secrets', src, n, () => true);
+  await w.synced;
+  const t0 = performance.now();
+  await post('/api/v1/namespaces', { metadata: { name: 'newns-target', labels: { newns: 'yes' } } });
+  await w.done;
+  const operatorMs = performance.now() - t0;
+  await post('/api/v1/namespaces', { metadata: { name: 'newns-floor' } });
+  const f0 = performance.now();
+  await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => post(secretsPath('newns-floor'), { metadata: { name: `s${i}` }, data: { k: b64(String(i)) } }));
+  const floorMs = performance.now() - f0;
+  results.push({ scenario: 'new namespace', n, operatorMs, floorMs, ratio: operatorMs / floorMs });
+  log(`new namespace with ${n} sources: operator ${operatorMs.toFixed(0)} ms, floor ${floorMs.toFixed(0)} ms`);
+  await w.informer.stop();
+}
+
+/** Writes by kube-replicator recorded in the audit log since byte `offset`. */
+function auditWrites(offset: number): number {
+  return readFileSync(cp.auditLog).subarray(offset).toString('utf8').split('\n').filter(Boolean)
+    .map((l) => JSON.parse(l) as { stage: string; userAgent?: string })
+    .filter((e) => e.stage === 'ResponseComplete' && (e.userAgent ?? '').startsWith('kube-replicator')).length;
+}
+
+async function restart(replicas: number): Promise<void> {
+  // `replicas` replicas in place: sources in one namespace, 10 targets each.
+  const src = 'restart-src';
+  await post('/api/v1/namespaces', { metadata: { name: src } });
+  const targets = await namespaces('restart', 10, { restart: 'yes' });
+  const sources = Math.ceil(replicas / targets.length);
+  const w = watchReplicas('secrets', src, sources * targets.length, () => true);
+  await w.synced;
+  await pool(Array.from({ length: sources }, (_, i) => i), concurrency, (i) => post(secretsPath(src), {
+    metadata: { name: `r${i}`, annotations: { [`${M}replicate-to-matching`]: 'restart=yes' } }, data: { k: b64(String(i)) } }));
+  await w.done;
+  await w.informer.stop();
+  await stopOperator();
+  const offset = statSync(cp.auditLog).size;
+  const readyMs = await startOperator();
+  // Wait until every replica has been reconciled once (reconcile counter), then count writes.
+  const want = sources * targets.length;
+  for (;;) {
+    if ((await metric('kube_replicator_reconcile_total', 'kind="Secret"')) >= want && (await metric('kube_replicator_workqueue_depth')) === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const settledMs = performance.now();
+  const writes = auditWrites(offset);
+  results.push({ scenario: 'restart', n: want, readyMs, writes });
+  log(`restart with ${want} replicas: ready in ${readyMs.toFixed(0)} ms, ${writes} writes (settled at ${settledMs.toFixed(0)})`);
+}
+
+async function memory(unrelated: number, n: number): Promise<void> {
+  const ns = 'mem-unrelated';
+  await post('/api/v1/namespaces', { metadata: { name: ns } });
+  const blob = b64('x'.repeat(10 * 1024 - 1));
+  await pool(Array.from({ length: unrelated }, (_, i) => i), 16, (i) => post(secretsPath(ns), { metadata: { name: `u${i}` }, data: { blob } }));
+  await stopOperator();
+  await startOperator();
+  await fanout(n, 'memfan');
+  const rss = await metric('kube_replicator_process_resident_memory_bytes');
+  const heap = await metric('kube_replicator_nodejs_heap_size_used_bytes');
+  results.push({ scenario: 'memory', n, unrelated, rssMB: rss / 2 ** 20, heapMB: heap / 2 ** 20 });
+  log(`memory with ${unrelated} unrelated 10 KB Secrets + fan-out ${n}: RSS ${(rss / 2 ** 20).toFixed(0)} MB, heap ${(heap / 2 ** 20).toFixed(0)} MB`);
+}
+
+async function idle(seconds: number): Promise<void> {
+  // Settle first: the queue drained, then a pause, so the window measures steady state only.
+  while ((await metric('kube_replicator_workqueue_depth')) > 0) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 5000));
+  const offset = statSync(cp.auditLog).size;
+  const cpu0 = await metric('kube_replicator_process_cpu_seconds_total');
+  const req0 = await metric('kube_replicator_api_requests_total');
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = (await metric('kube_replicator_process_cpu_seconds_total')) - cpu0;
+  const requests = (await metric('kube_replicator_api_requests_total')) - req0;
+  const writes = auditWrites(offset);
+  results.push({ scenario: 'idle', seconds: elapsed, cpuPercentOfCore: (100 * cpu) / elapsed, requestsPerMinute: (60 * requests) / elapsed, writes });
+  log(`idle ${elapsed.toFixed(0)} s: ${((100 * cpu) / elapsed).toFixed(2)} % of a core, ${((60 * requests) / elapsed).toFixed(1)} requests/min, ${writes} writes`);
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+const want = (s: string) => !only || only.includes(s);
+try {
+  await startOperator();
+  if (want('fanout')) for (const n of sizes.fanout) await fanout(n);
+  if (want('many')) await manySources(sizes.many);
+  if (want('newns')) await newNamespace(sizes.newNsSources);
+  if (want('idle')) await idle(sizes.idleSeconds);
+  if (want('restart')) await restart(sizes.restart);
+  if (want('memory')) await memory(sizes.unrelated, sizes.memFanout);
+} finally {
+  await stopOperator();
+  await cp.stop();
+}
+
+const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
+const dir = join(root, 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const doc = { date, quick, machine: { cores: (await import('node:os')).cpus().length }, concurrency, results };
+writeFileSync(join(dir, `${date}${quick ? '-quick' : ''}.json`), JSON.stringify(doc, null, 2) + '\n');
+writeFileSync(join(dir, `${date}${quick ? '-quick' : ''}.svg`), renderSvg(results));
+if (!quick) writeFileSync(join(dir, 'latest.svg'), renderSvg(results));
+const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? ''));
+const cols = ['scenario', 'n', 'operatorMs', 'floorMs', 'ratio', 'p50', 'p99', 'max', 'readyMs', 'writes', 'rssMB', 'heapMB', 'cpuPercentOfCore', 'requestsPerMinute'];
+process.stdout.write(`${cols.join('\t')}\n${results.map((r) => cols.map((c) => fmt(r[c])).join('\t')).join('\n')}\n`);
