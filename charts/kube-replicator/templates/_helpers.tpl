@@ -1,0 +1,112 @@
+{{/* Chart name, overridable. */}}
+{{- define "kube-replicator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Object name prefix: <release>-<chart>, or <release> when it already contains the chart name. */}}
+{{- define "kube-replicator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "kube-replicator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "kube-replicator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kube-replicator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "kube-replicator.labels" -}}
+helm.sh/chart: {{ include "kube-replicator.chart" . }}
+{{ include "kube-replicator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* The operator's ServiceAccount. */}}
+{{- define "kube-replicator.serviceAccountName" -}}
+{{- include "kube-replicator.fullname" . }}
+{{- end }}
+
+{{/* The RBAC-writer ServiceAccount, impersonated for every Role/RoleBinding write (52 + 12 characters max). */}}
+{{- define "kube-replicator.rbacWriterName" -}}
+{{- printf "%s-rbac-writer" (include "kube-replicator.fullname" . | trunc 51 | trimSuffix "-") }}
+{{- end }}
+
+{{/* "true" when Roles or RoleBindings are replicated (the RBAC writer exists), else "". */}}
+{{- define "kube-replicator.rbacKinds" -}}
+{{- if or .Values.replicate.roles .Values.replicate.roleBindings }}true{{ end }}
+{{- end }}
+
+{{/* The operator's arguments, one per line as a YAML list. */}}
+{{- define "kube-replicator.args" -}}
+- run
+- --resync-period={{ .Values.resyncPeriod }}
+- --log-level={{ .Values.logLevel }}
+- --log-format={{ .Values.logFormat }}
+- --concurrency={{ .Values.concurrency }}
+- --watch-inactivity={{ .Values.watchInactivity }}
+{{- if not .Values.replicate.secrets }}
+- --replicate-secrets=false
+{{- end }}
+{{- if not .Values.replicate.configMaps }}
+- --replicate-configmaps=false
+{{- end }}
+{{- if not .Values.replicate.roles }}
+- --replicate-roles=false
+{{- end }}
+{{- if not .Values.replicate.roleBindings }}
+- --replicate-role-bindings=false
+{{- end }}
+{{- if not .Values.replicate.serviceAccounts }}
+- --replicate-service-accounts=false
+{{- end }}
+{{- if include "kube-replicator.rbacKinds" . }}
+- --rbac-writer={{ .Release.Namespace }}/{{ include "kube-replicator.rbacWriterName" . }}
+{{- end }}
+{{- if .Values.allowAll }}
+- --allow-all
+{{- end }}
+{{- with .Values.excludeNamespaces }}
+- {{ printf "--exclude-namespaces=%s" (join "," .) | quote }}
+{{- end }}
+{{- if .Values.adoptExisting }}
+- --adopt-existing
+{{- end }}
+{{- with .Values.trustedRbacNamespaces }}
+- {{ printf "--trusted-rbac-namespaces=%s" (join "," .) | quote }}
+{{- end }}
+{{- if .Values.requireNamespaceOptIn }}
+- --require-namespace-opt-in
+{{- end }}
+{{- if .Values.permissive }}
+- --permissive
+{{- end }}
+{{- if .Values.leaderElection.enabled }}
+- --leader-elect
+- --leader-election-namespace={{ .Release.Namespace }}
+- --leader-election-id={{ include "kube-replicator.fullname" . }}
+{{- with .Values.leaderElection.leaseDuration }}
+- --leader-election-lease-duration={{ . }}
+{{- end }}
+{{- with .Values.leaderElection.renewDeadline }}
+- --leader-election-renew-deadline={{ . }}
+{{- end }}
+{{- with .Values.leaderElection.retryPeriod }}
+- --leader-election-retry-period={{ . }}
+{{- end }}
+{{- end }}
+{{- range .Values.extraArgs }}
+- {{ . | quote }}
+{{- end }}
+{{- end }}

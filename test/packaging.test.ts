@@ -1,0 +1,407 @@
+// Packaging: the Helm chart (charts/kube-replicator) and the kustomize manifests (config/) lint, render, agree
+// with each other, install into the real control plane, and grant the operator exactly enough: the operator
+// process, running as the chart's ServiceAccount with the chart's arguments, replicates, and its RBAC writer
+// replicates only what rbacWriter.grantable allows.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as k8s from '@kubernetes/client-node';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { flagSpecs } from '../src/cli/flags.ts';
+import { resolveBinaries } from '../tools/controlplane/binaries.ts';
+import { kubectl, OperatorProcess } from '../e2e/support/process.ts';
+import {
+  admin, b64, controlPlaneInfo, createNamespace, decoded, deleteNamespace, maybe, serviceAccountKubeConfig, uniqueName, waitFor, waitForEvent,
+} from './support/cluster.ts';
+
+const root = join(import.meta.dirname, '..');
+const chart = join(root, 'charts', 'kube-replicator');
+const M = 'replicator.v1.mittwald.de/';
+
+interface Rule { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  rules?: Rule[];
+  aggregationRule?: { clusterRoleSelectors: { matchLabels: Record<string, string> }[] };
+  spec?: any;
+  [k: string]: unknown;
+}
+
+/** helm with every home folder inside the control plane's folder: never the user's ~/.config, ~/.cache or ~/.kube. */
+function helm(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const home = join(controlPlaneInfo().dir, 'helm-home');
+  mkdirSync(home, { recursive: true });
+  const env = {
+    PATH: process.env.PATH, HOME: home, KUBECONFIG: controlPlaneInfo().kubeconfig,
+    HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data'),
+  };
+  const r = spawnSync(resolveBinaries().helm, args, { env, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function helmOk(args: string[]): string {
+  const r = helm(args);
+  if (r.status !== 0) throw new Error(`helm ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+function parseObjects(yamlText: string): Obj[] {
+  return parseAllDocuments(yamlText).map((d) => d.toJS() as Obj | null).filter((o): o is Obj => o !== null);
+}
+
+/** `helm template` of the chart as release `release` in namespace `namespace`, with `--set`-style values. */
+function render(values: string[] = [], opts: { release?: string; namespace?: string; includeCrds?: boolean } = {}): Obj[] {
+  const args = ['template', opts.release ?? 'kube-replicator', chart, '--namespace', opts.namespace ?? 'kube-replicator'];
+  if (opts.includeCrds) args.push('--include-crds');
+  for (const v of values) args.push(v.startsWith('--') ? v : `--set=${v}`);
+  return parseObjects(helmOk(args));
+}
+
+const kustomize = (dir: string) => parseObjects(kubectl(['kustomize', join(root, dir)]));
+const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+const must = (objs: Obj[], kind: string, name: string): Obj => {
+  const o = find(objs, kind, name);
+  if (!o) throw new Error(`no ${kind} ${name} among ${objs.map(key).join(', ')}`);
+  return o;
+};
+const key = (o: Obj) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+const container = (objs: Obj[], name = 'kube-replicator') => must(objs, 'Deployment', name).spec.template.spec.containers[0];
+const rulesOf = (objs: Obj[]) => objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role').flatMap((o) => (o.rules ?? []).map((r) => ({ role: key(o), ...r })));
+const allowsResource = (rules: Rule[], group: string, resource: string) => rules.some((r) => (r.apiGroups ?? []).includes(group) && (r.resources ?? []).includes(resource));
+
+/** Labels and annotations say who rendered the object (Helm or kustomize); everything else must agree. */
+function substance(o: Obj): Obj {
+  const copy = structuredClone(o);
+  delete copy.metadata.labels;
+  delete copy.metadata.annotations;
+  if (copy.spec?.template?.metadata) delete copy.spec.template.metadata.labels;
+  return copy;
+}
+
+function expectSameObjects(fromKustomize: Obj[], fromHelm: Obj[]): void {
+  // The kustomize base also creates its namespace (Helm leaves that to --create-namespace).
+  const kustomized = fromKustomize.filter((o) => !(o.kind === 'Namespace' && o.metadata.name === 'kube-replicator'));
+  expect(fromKustomize.length - kustomized.length).toBe(1);
+  expect(kustomized.map(key).sort()).toEqual(fromHelm.map(key).sort());
+  for (const h of fromHelm) {
+    const k = must(kustomized, h.kind, h.metadata.name);
+    expect({ object: key(k), ...substance(k) }).toEqual({ object: key(h), ...substance(h) });
+  }
+}
+
+describe('Helm chart', () => {
+  it('passes helm lint --strict, with default values and with every kind disabled', () => {
+    const r = helm(['lint', '--strict', chart]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
+    const off = helm(['lint', '--strict', chart, '--set', 'replicate.secrets=false,replicate.configMaps=false,replicate.roles=false,replicate.roleBindings=false,replicate.serviceAccounts=false']);
+    expect(off.status).toBe(0);
+  });
+
+  it('renders the operator, its RBAC, the RBAC writer, the Lease role, a Service and a PodDisruptionBudget', () => {
+    const objs = render();
+    expect(objs.map(key).sort()).toEqual([
+      'ClusterRole/kube-replicator', 'ClusterRole/kube-replicator-grantable', 'ClusterRole/kube-replicator-rbac-manage',
+      'ClusterRoleBinding/kube-replicator', 'ClusterRoleBinding/kube-replicator-grantable', 'ClusterRoleBinding/kube-replicator-rbac-manage',
+      'Deployment/kube-replicator/kube-replicator', 'PodDisruptionBudget/kube-replicator/kube-replicator',
+      'Role/kube-replicator/kube-replicator-leader-election', 'RoleBinding/kube-replicator/kube-replicator-leader-election',
+      'Service/kube-replicator/kube-replicator-metrics',
+      'ServiceAccount/kube-replicator/kube-replicator', 'ServiceAccount/kube-replicator/kube-replicator-rbac-writer',
+    ]);
+    const deploy = must(objs, 'Deployment', 'kube-replicator');
+    expect(deploy.spec.replicas).toBe(2);
+    const pod = deploy.spec.template.spec;
+    expect(pod.serviceAccountName).toBe('kube-replicator');
+    expect(pod.terminationGracePeriodSeconds).toBe(30);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    const c = container(objs);
+    expect(c.image).toBe(`ghcr.io/kube-replicator/kube-replicator:${(readFileSync(join(chart, 'Chart.yaml'), 'utf8').match(/^appVersion: (.+)$/m) ?? [])[1]}`);
+    expect(c.securityContext).toEqual({
+      runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+    expect(c.ports).toEqual([{ name: 'http-status', containerPort: 9102, protocol: 'TCP' }]);
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http-status' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http-status' });
+    expect(c.args).toEqual(expect.arrayContaining(['run', '--rbac-writer=kube-replicator/kube-replicator-rbac-writer', '--leader-elect', '--leader-election-namespace=kube-replicator']));
+    expect(c.args.some((a: string) => a.startsWith('--replicate-'))).toBe(false);
+    // The operator may impersonate its writer, and nobody else.
+    const impersonate = must(objs, 'ClusterRole', 'kube-replicator').rules!.filter((r) => r.verbs.includes('impersonate'));
+    expect(impersonate).toEqual([{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'], resourceNames: ['kube-replicator-rbac-writer'] }]);
+    expect(must(objs, 'ClusterRole', 'kube-replicator-grantable').aggregationRule).toEqual({ clusterRoleSelectors: [{ matchLabels: { 'kube-replicator.io/aggregate-to-grantable': 'true' } }] });
+    expect(must(objs, 'Role', 'kube-replicator-leader-election').rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }]);
+  });
+
+  it('every operator flag is settable from values', () => {
+    const c = container(render([
+      'resyncPeriod=1h', 'logLevel=debug', 'logFormat=plain', 'allowAll=true', 'excludeNamespaces={kube-.*,legacy}', 'adoptExisting=true',
+      'trustedRbacNamespaces={platform,ops-.*}', 'requireNamespaceOptIn=true', 'permissive=true', 'concurrency=16', 'watchInactivity=2m',
+      'leaderElection.leaseDuration=30s', 'leaderElection.renewDeadline=20s', 'leaderElection.retryPeriod=4s', 'extraArgs={--sync-by-content}',
+    ], { release: 'r1', namespace: 'ops' }), 'r1-kube-replicator');
+    expect(c.args).toEqual([
+      'run', '--resync-period=1h', '--log-level=debug', '--log-format=plain', '--concurrency=16', '--watch-inactivity=2m',
+      '--rbac-writer=ops/r1-kube-replicator-rbac-writer', '--allow-all', '--exclude-namespaces=kube-.*,legacy', '--adopt-existing',
+      '--trusted-rbac-namespaces=platform,ops-.*', '--require-namespace-opt-in', '--permissive',
+      '--leader-elect', '--leader-election-namespace=ops', '--leader-election-id=r1-kube-replicator',
+      '--leader-election-lease-duration=30s', '--leader-election-renew-deadline=20s', '--leader-election-retry-period=4s',
+      '--sync-by-content',
+    ]);
+    const disabled = container(render(['leaderElection.enabled=false', 'replicate.secrets=false', 'replicate.configMaps=false',
+      'replicate.roles=false', 'replicate.roleBindings=false', 'replicate.serviceAccounts=false']));
+    expect(disabled.args.filter((a: string) => a.startsWith('--leader-elect'))).toEqual([]);
+    // Every rendered flag is one the operator defines, and every flag the operator defines is rendered from a value,
+    // except those that make no sense in a Pod (or are no-ops, reachable through extraArgs).
+    const rendered = new Set([...c.args, ...disabled.args].filter((a: string) => a.startsWith('--')).map((a: string) => a.slice(2).split('=')[0]!));
+    const known = flagSpecs.map((f) => f.name);
+    expect([...rendered].filter((n) => !known.includes(n))).toEqual([]);
+    const notInPods = ['kubeconfig', 'status-addr', 'sync-by-content', 'f', 'filename'];
+    expect(known.filter((n) => !rendered.has(n) && !notInPods.includes(n))).toEqual([]);
+  });
+
+  it('without roles and roleBindings: no RBAC rules for them, no impersonation, no RBAC writer', () => {
+    const objs = render(['replicate.roles=false', 'replicate.roleBindings=false']);
+    const rules = must(objs, 'ClusterRole', 'kube-replicator').rules!;
+    expect(allowsResource(rules, 'rbac.authorization.k8s.io', 'roles')).toBe(false);
+    expect(allowsResource(rules, 'rbac.authorization.k8s.io', 'rolebindings')).toBe(false);
+    expect(rules.some((r) => r.verbs.includes('impersonate'))).toBe(false);
+    expect(allowsResource(rules, '', 'secrets')).toBe(true);
+    expect(objs.filter((o) => o.metadata.name.includes('rbac-writer') || o.metadata.name.includes('grantable') || o.metadata.name.includes('rbac-manage')).map(key)).toEqual([]);
+    const args = container(objs).args as string[];
+    expect(args).toEqual(expect.arrayContaining(['--replicate-roles=false', '--replicate-role-bindings=false']));
+    expect(args.some((a) => a.startsWith('--rbac-writer'))).toBe(false);
+  });
+
+  it.each([
+    ['secrets', 'secrets', '--replicate-secrets=false', ''],
+    ['configMaps', 'configmaps', '--replicate-configmaps=false', ''],
+    ['serviceAccounts', 'serviceaccounts', '--replicate-service-accounts=false', ''],
+    ['roles', 'roles', '--replicate-roles=false', 'rbac.authorization.k8s.io'],
+    ['roleBindings', 'rolebindings', '--replicate-role-bindings=false', 'rbac.authorization.k8s.io'],
+  ])('replicate.%s=false drops the %s rules and passes %s', (value, resource, flag, group) => {
+    const on = render();
+    const off = render([`replicate.${value}=false`]);
+    const manage = (rules: Rule[]) => rules.filter((r) => !r.verbs.includes('impersonate'));
+    expect(allowsResource(manage(must(on, 'ClusterRole', 'kube-replicator').rules!), group, resource)).toBe(true);
+    expect(allowsResource(manage(must(off, 'ClusterRole', 'kube-replicator').rules!), group, resource)).toBe(false);
+    expect(container(off).args).toContain(flag);
+    expect(container(on).args).not.toContain(flag);
+    if (group) {
+      // The other RBAC kind still needs the writer, but the writer no longer manages this one.
+      expect(allowsResource(must(off, 'ClusterRole', 'kube-replicator-rbac-manage').rules!, group, resource)).toBe(false);
+    }
+  });
+
+  it('no rendered rule grants escalate, bind or a wildcard', () => {
+    const variants = [
+      [], ['replicate.roles=false', 'replicate.roleBindings=false'], ['replicate.roleBindings=false'],
+      ['--set-json=rbacWriter.grantable=[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list"]}]'],
+    ];
+    let count = 0;
+    for (const v of variants) {
+      for (const r of rulesOf(render(v))) {
+        count++;
+        expect({ role: r.role, verbs: r.verbs.filter((x) => ['escalate', 'bind', '*'].includes(x)) }).toEqual({ role: r.role, verbs: [] });
+        expect({ role: r.role, wildcard: [...(r.resources ?? []), ...(r.apiGroups ?? [])].filter((x) => x === '*') }).toEqual({ role: r.role, wildcard: [] });
+      }
+    }
+    expect(count).toBeGreaterThan(20);
+  });
+
+  it('rbacWriter.grantable renders a ClusterRole that the grantable ClusterRole aggregates', () => {
+    const objs = render(['--set-json=rbacWriter.grantable=[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]']);
+    const values = must(objs, 'ClusterRole', 'kube-replicator-grantable-values');
+    expect(values.metadata.labels!['kube-replicator.io/aggregate-to-grantable']).toBe('true');
+    expect(values.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }]);
+    expect(find(render(), 'ClusterRole', 'kube-replicator-grantable-values')).toBeUndefined();
+  });
+
+  it('values.schema.json rejects bad values, and helm refuses to render them', () => {
+    for (const bad of ['concurrency=abc', 'concurrency=0', 'logFormat=xml', 'resyncPeriod=soon', 'replicate.secrets=maybe', 'notAValue=1', 'excludeNamespaces={a\\,b}', 'leaderElection.retryPeriod=fast', 'updateStrategy.type=Foo']) {
+      const r = helm(['template', 'kube-replicator', chart, '--set', bad]);
+      expect({ bad, status: r.status }).toEqual({ bad, status: 1 });
+      expect(r.stderr).toContain("values don't meet the specifications of the schema");
+    }
+    const schema = JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8')) as { properties: Record<string, unknown> };
+    const values = parseAllDocuments(readFileSync(join(chart, 'values.yaml'), 'utf8'))[0]!.toJS() as Record<string, unknown>;
+    // Every value has a schema entry (the schema forbids unknown top-level keys).
+    expect(Object.keys(values).filter((k) => !(k in schema.properties))).toEqual([]);
+  });
+
+  it('replicas=1 renders no PodDisruptionBudget; the ServiceMonitor is opt-in', () => {
+    expect(find(render(['replicas=1']), 'PodDisruptionBudget', 'kube-replicator')).toBeUndefined();
+    expect(find(render(), 'ServiceMonitor', 'kube-replicator')).toBeUndefined();
+    const sm = must(render(['metrics.serviceMonitor.enabled=true']), 'ServiceMonitor', 'kube-replicator');
+    expect(sm.spec.endpoints).toEqual([{ port: 'http-status', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
+    expect(helm(['template', 'kube-replicator', chart, '--set', 'metrics.serviceMonitor.enabled=true,metrics.service.enabled=false']).status).toBe(1);
+  });
+
+  it('the CRD copies in the chart and in config/base are byte-identical to crds/', () => {
+    const files = readdirSync(join(root, 'crds')).sort();
+    expect(files.length).toBeGreaterThan(0);
+    for (const copy of [join(chart, 'crds'), join(root, 'config', 'base', 'crds')]) {
+      expect(readdirSync(copy).sort()).toEqual(files);
+      for (const f of files) expect(readFileSync(join(copy, f)).equals(readFileSync(join(root, 'crds', f)))).toBe(true);
+    }
+  });
+});
+
+describe('kustomize', () => {
+  const c = admin();
+  let createdNamespace = false;
+  afterAll(async () => {
+    if (createdNamespace) await deleteNamespace(c, 'kube-replicator', false);
+  });
+
+  it.each(['config/base', 'config/overlays/annotations-only'])('%s builds and the API server accepts every object (server-side dry run, strict field validation)', async (dir) => {
+    // Namespaced objects can only be dry-run into a namespace that exists.
+    if (!(await maybe(c.core.readNamespace({ name: 'kube-replicator' })))) {
+      await createNamespace(c, 'kube-replicator');
+      createdNamespace = true;
+    }
+    const objs = kustomize(dir);
+    const out = kubectl(['apply', '--dry-run=server', '--validate=strict', '-k', join(root, dir)]);
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(objs.length);
+    for (const l of lines) expect(l).toMatch(/ (created|configured|unchanged) \(server dry run\)$/);
+  });
+
+  it('config/base is the chart with default values (release and namespace kube-replicator)', () => {
+    const base = kustomize('config/base');
+    const chartObjs = render([], { includeCrds: true });
+    expectSameObjects(base, chartObjs);
+    // The parts the brief names, spelled out so a failure reads clearly.
+    expect(must(base, 'ClusterRole', 'kube-replicator').rules).toEqual(must(chartObjs, 'ClusterRole', 'kube-replicator').rules);
+    expect(container(base).args).toEqual(container(chartObjs).args);
+    expect(container(base).securityContext).toEqual(container(chartObjs).securityContext);
+    expect(must(base, 'Namespace', 'kube-replicator')).toBeDefined();
+  });
+
+  it('config/overlays/annotations-only is the chart with replicate.roles=false,replicate.roleBindings=false', () => {
+    const overlay = kustomize('config/overlays/annotations-only');
+    expectSameObjects(overlay, render(['replicate.roles=false', 'replicate.roleBindings=false'], { includeCrds: true }));
+    expect(container(overlay).args).toEqual(expect.arrayContaining(['--replicate-roles=false', '--replicate-role-bindings=false']));
+    expect(overlay.filter((o) => o.metadata.name.includes('rbac-writer'))).toEqual([]);
+  });
+});
+
+describe('helm install into the control plane, and the operator with the chart\'s permissions', () => {
+  const c = admin();
+  const authz = c.kc.makeApiClient(k8s.AuthorizationV1Api);
+  const run = uniqueName('pkg');
+  const ns = `${run}-system`;
+  const src = `${run}-src`;
+  const dst = `${run}-dst`;
+  const release = run;
+  const fullname = `${release}-kube-replicator`;
+  const writer = `${fullname}-rbac-writer`;
+  let operator: OperatorProcess | undefined;
+  let installed = false;
+
+  beforeAll(async () => {
+    for (const n of [ns, src, dst]) await createNamespace(c, n);
+    helmOk(['install', release, chart, '--namespace', ns, '--skip-crds', '--kubeconfig', controlPlaneInfo().kubeconfig,
+      '--set', 'image.tag=test', '--set-json', `trustedRbacNamespaces=["${src}"]`,
+      '--set-json', 'rbacWriter.grantable=[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list"]}]']);
+    installed = true;
+  });
+
+  afterAll(async () => {
+    await operator?.kill('SIGTERM');
+    if (installed) helm(['uninstall', release, '--namespace', ns, '--kubeconfig', controlPlaneInfo().kubeconfig]);
+    await Promise.all([ns, src, dst].map((n) => deleteNamespace(c, n, false)));
+  });
+
+  it('creates the ServiceAccounts, ClusterRoles, bindings, Lease Role and Deployment', async () => {
+    const sa = await c.core.readNamespacedServiceAccount({ namespace: ns, name: fullname });
+    expect(sa.metadata!.name).toBe(fullname);
+    expect((await c.core.readNamespacedServiceAccount({ namespace: ns, name: writer })).automountServiceAccountToken).toBe(false);
+    const role = await c.rbac.readClusterRole({ name: fullname });
+    expect(role.rules!.find((r) => r.verbs.includes('impersonate'))).toEqual({ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'], resourceNames: [writer] });
+    const binding = await c.rbac.readClusterRoleBinding({ name: fullname });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: fullname, namespace: ns }]);
+    for (const name of [`${fullname}-grantable`, `${fullname}-rbac-manage`]) {
+      expect((await c.rbac.readClusterRoleBinding({ name })).subjects).toEqual([{ kind: 'ServiceAccount', name: writer, namespace: ns }]);
+    }
+    expect((await c.rbac.readNamespacedRole({ namespace: ns, name: `${fullname}-leader-election` })).rules![0]!.resources).toEqual(['leases']);
+    const apps = c.kc.makeApiClient(k8s.AppsV1Api);
+    const deploy = await apps.readNamespacedDeployment({ namespace: ns, name: fullname });
+    expect(deploy.spec!.template.spec!.containers[0]!.image).toBe('ghcr.io/kube-replicator/kube-replicator:test');
+    expect(deploy.spec!.template.spec!.serviceAccountName).toBe(fullname);
+    // kube-controller-manager aggregates rbacWriter.grantable into what the writer holds.
+    await waitFor('the grantable ClusterRole to be aggregated', async () => {
+      const agg = await c.rbac.readClusterRole({ name: `${fullname}-grantable` });
+      return agg.rules?.some((r) => r.resources?.includes('configmaps') && r.verbs.includes('get'));
+    });
+  });
+
+  it('the chart\'s ServiceAccount may do what the operator needs, and may not escalate, bind or impersonate anyone else', async () => {
+    const can = async (attrs: k8s.V1ResourceAttributes) => (await authz.createSubjectAccessReview({ body: {
+      spec: { user: `system:serviceaccount:${ns}:${fullname}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`], resourceAttributes: attrs },
+    } })).status!.allowed;
+    expect(await can({ verb: 'watch', resource: 'secrets' })).toBe(true);
+    expect(await can({ verb: 'update', resource: 'configmaps', namespace: dst })).toBe(true);
+    expect(await can({ verb: 'patch', group: 'kube-replicator.io', resource: 'replicationpolicies', subresource: 'status' })).toBe(true);
+    expect(await can({ verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: ns })).toBe(true);
+    expect(await can({ verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: dst })).toBe(false);
+    expect(await can({ verb: 'impersonate', resource: 'serviceaccounts', namespace: ns, name: writer })).toBe(true);
+    expect(await can({ verb: 'impersonate', resource: 'serviceaccounts', namespace: ns, name: fullname })).toBe(false);
+    expect(await can({ verb: 'impersonate', resource: 'users', name: 'admin' })).toBe(false);
+    expect(await can({ verb: 'escalate', group: 'rbac.authorization.k8s.io', resource: 'roles', namespace: dst })).toBe(false);
+    expect(await can({ verb: 'bind', group: 'rbac.authorization.k8s.io', resource: 'clusterroles' })).toBe(false);
+    expect(await can({ verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'clusterroles' })).toBe(false);
+    expect(await can({ verb: 'list', resource: 'pods' })).toBe(false);
+  });
+
+  it('the operator as the chart\'s ServiceAccount, with the chart\'s arguments, replicates a Secret and a ConfigMap', async () => {
+    const apps = c.kc.makeApiClient(k8s.AppsV1Api);
+    const deploy = await apps.readNamespacedDeployment({ namespace: ns, name: fullname });
+    const rendered = deploy.spec!.template.spec!.containers[0]!.args!;
+    expect(rendered[0]).toBe('run');
+    expect(rendered).toEqual(expect.arrayContaining([`--rbac-writer=${ns}/${writer}`, '--leader-elect', `--leader-election-namespace=${ns}`]));
+    const args = rendered.slice(1);
+    const kc = await serviceAccountKubeConfig(ns, fullname);
+    const file = join(controlPlaneInfo().dir, `${fullname}.kubeconfig`);
+    writeFileSync(file, kc.exportConfig(), { mode: 0o600 });
+    operator = new OperatorProcess('packaging', args, file);
+    await operator.start();
+
+    await c.core.createNamespacedSecret({ namespace: src, body: { metadata: { name: 'shared-secret', annotations: { [`${M}replicate-to`]: dst } }, data: { token: b64('s3cr3t') } } });
+    await c.core.createNamespacedConfigMap({ namespace: src, body: { metadata: { name: 'shared-config', annotations: { [`${M}replicate-to`]: dst } }, data: { mode: 'strict' } } });
+    const secret = await waitFor('the Secret replica', () => maybe(c.core.readNamespacedSecret({ namespace: dst, name: 'shared-secret' })));
+    expect(decoded(secret.data)).toEqual({ token: 's3cr3t' });
+    expect(secret.metadata!.labels!['kube-replicator.io/replica']).toBe('true');
+    const cm = await waitFor('the ConfigMap replica', () => maybe(c.core.readNamespacedConfigMap({ namespace: dst, name: 'shared-config' })));
+    expect(cm.data).toEqual({ mode: 'strict' });
+    // It leads through the Lease the chart's Role lets it hold.
+    const lease = await c.kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace: ns, name: fullname });
+    expect(lease.spec!.holderIdentity).toMatch(/_\d+$/);
+    // Nothing the operator needs was refused: no 403 anywhere in its log so far.
+    expect(operator.logs()).not.toMatch(/forbidden|\b403\b/i);
+  });
+
+  it('replicates a Role that rbacWriter.grantable allows, from the trusted namespace', async () => {
+    expect(operator?.proc?.exitCode).toBeNull();
+    await c.rbac.createNamespacedRole({ namespace: src, body: {
+      metadata: { name: 'config-reader', annotations: { [`${M}replicate-to`]: dst } },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }],
+    } });
+    const replica = await waitFor('the Role replica', () => maybe(c.rbac.readNamespacedRole({ namespace: dst, name: 'config-reader' })));
+    expect(replica.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }]);
+  });
+
+  it('refuses a Role granting Secrets, which the writer does not hold (EscalationRefused)', async () => {
+    expect(operator?.proc?.exitCode).toBeNull();
+    await c.rbac.createNamespacedRole({ namespace: src, body: {
+      metadata: { name: 'secret-reader', annotations: { [`${M}replicate-to`]: dst } },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
+    } });
+    const ev = await waitForEvent(c, src, 'secret-reader', 'EscalationRefused');
+    expect(ev.message).toContain(`${ns}/${writer}`);
+    expect(await maybe(c.rbac.readNamespacedRole({ namespace: dst, name: 'secret-reader' }))).toBeUndefined();
+  });
+});
