@@ -2,7 +2,7 @@
 // (kubeconfig, in-cluster, exec plugins); requests and watch streams are made here so that every call can
 // ask for exactly the representation it needs (e.g. metadata-only lists) and is counted.
 import * as k8s from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { Agent, fetch } from 'undici';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 
@@ -60,18 +60,21 @@ export class KubeClient {
   /** Sent on every request; includes the process identity so audit logs tell replicas apart. */
   userAgent = 'kube-replicator';
 
-  constructor(kc: k8s.KubeConfig, impersonation?: Impersonation, listeners: ((r: RequestRecord) => void)[] = []) {
+  private readonly pool: { dispatcher?: unknown; until: number };
+
+  constructor(kc: k8s.KubeConfig, impersonation?: Impersonation, listeners: ((r: RequestRecord) => void)[] = [], pool = { until: 0 }) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.kc = kc;
     this.server = cluster.server.replace(/\/$/, '');
     this.impersonation = impersonation;
     this.listeners = listeners;
+    this.pool = pool;
   }
 
   /** The same connection acting as another identity (Impersonate-User): the API server checks that identity. */
   impersonating(who: Impersonation): KubeClient {
-    const c = new KubeClient(this.kc, who, this.listeners);
+    const c = new KubeClient(this.kc, who, this.listeners, this.pool);
     c.userAgent = this.userAgent;
     return c;
   }
@@ -92,7 +95,27 @@ export class KubeClient {
     // For a ServiceAccount user the API server adds its groups itself (system:serviceaccounts[:<ns>]).
     if (this.impersonation) headers['impersonate-user'] = this.impersonation.user;
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-    return { url, headers, dispatcher: ctx.getDispatcher() };
+    return { url, headers, dispatcher: await this.dispatcher(ctx.getDispatcher()) };
+  }
+
+  /**
+   * One connection pool per client (shared with impersonating clients), renewed every minute so rotated
+   * credentials are picked up. client-node would build a new Agent, so a new TLS handshake, per request; and
+   * undici 8 speaks HTTP/2 by default, whose sessions emit an 'error' no one can listen to when the API server
+   * closes them (an uncaught exception: the operator would crash on an API server restart). HTTP/1.1 only.
+   */
+  private async dispatcher(fallback: unknown): Promise<unknown> {
+    const now = Date.now();
+    if (this.pool.dispatcher !== undefined && now < this.pool.until) return this.pool.dispatcher;
+    const https: { ca?: Buffer; cert?: Buffer; key?: Buffer; pfx?: Buffer; passphrase?: string; rejectUnauthorized?: boolean; servername?: string } = {};
+    await this.kc.applyToHTTPSOptions(https as never);
+    const options = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), https as never);
+    const next = options.type === 'agent' ? new Agent({ connect: options.connect, allowH2: false }) : fallback;
+    const previous = this.pool.dispatcher;
+    Object.assign(this.pool, { dispatcher: next, until: now + 60_000 });
+    // The old pool finishes what it carries (watch streams included), then closes.
+    if (previous instanceof Agent) void previous.close().catch(() => undefined);
+    return next;
   }
 
   private record(method: string, path: string, status: number): void {
