@@ -8,8 +8,29 @@ import { installCrds } from './controlplane/crds.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
+const running: { cp?: Awaited<ReturnType<typeof startControlPlane>>; operator?: ReturnType<typeof spawn> } = {};
+let stopping = false;
+
+/** Stops what has been started so far; registered before anything starts, so Ctrl-C is safe at any moment. */
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const { cp, operator } = running;
+  if (operator && operator.exitCode === null && operator.signalCode === null) {
+    const exited = new Promise((r) => operator.once('exit', r));
+    operator.kill('SIGTERM');
+    await exited;
+  }
+  await cp?.stop(); // a control plane still starting is stopped by its reaper when this process exits
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
 process.stderr.write('starting etcd, kube-apiserver and kube-controller-manager (the first run builds them: ~10-25 min) ...\n');
 const cp = await startControlPlane({ log: (l) => process.stderr.write(`  ${l}\n`) });
+running.cp = cp;
+if (stopping) await cp.stop();
 await installCrds(cp);
 const bin = dirname(cp.binaries.kubectl);
 const statusAddr = process.env.KR_STATUS_ADDR ?? '127.0.0.1:9102';
@@ -18,6 +39,7 @@ const operator = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `
   stdio: ['ignore', 'inherit', 'inherit'],
   env: { ...process.env, KUBECONFIG: cp.kubeconfig },
 });
+running.operator = operator;
 
 process.stdout.write(`
 control plane ready in ${((Date.now() - started) / 1000).toFixed(1)} s; kube-replicator is running on it (status on http://${statusAddr}).
@@ -33,19 +55,6 @@ kubectl get secrets -A -l kube-replicator.io/replica=true
 Ctrl-C stops the operator and the control plane.
 `);
 
-let stopping = false;
-async function shutdown(code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  if (operator.exitCode === null) {
-    operator.kill('SIGTERM');
-    await new Promise((r) => operator.once('exit', r));
-  }
-  await cp.stop();
-  process.exit(code);
-}
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
 operator.on('exit', (code) => {
   if (!stopping) {
     process.stderr.write(`kube-replicator exited (${code}); stopping the control plane\n`);

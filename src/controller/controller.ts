@@ -445,7 +445,7 @@ export class Controller {
     this.log.info(`${w.type} ${formatRef(target)}`, { kind, namespace: target.namespace, name: target.name, action: w.type, outcome: p.outcome, rule: p.owner });
   }
 
-  private failed(target: ObjectRef, err: unknown, p: Plan | undefined): 'retry' {
+  private failed(target: ObjectRef, err: unknown, p: Plan | undefined): 'done' | 'retry' {
     const status = err instanceof ApiError ? err.status : 0;
     this.opts.observer?.writeFailed?.(target.kind, status);
     // 409 and 404 mean our cache was behind: the watch is about to tell us more, so just try again.
@@ -456,13 +456,15 @@ export class Controller {
     const escalation = status === 403 && isRbacKind(target.kind) && Boolean(this.opts.rbacWriter);
     const message = escalation
       ? `the RBAC writer ${this.opts.rbacWriter} may not ${p?.write?.type ?? 'write'} ${formatRef(target)}; it would grant more than the writer holds: ${describe(err)}`
-      : `could not ${p?.write?.type ?? 'reconcile'} ${formatRef(target)}: ${describe(err)}`;
+      : `could not ${p?.write?.type ?? 'reconcile'} ${formatRef(target)}: ${describe(err)}${status === 422 ? ' (not retried until the source or the target changes)' : ''}`;
     const reason = escalation ? 'EscalationRefused' : 'ReplicationFailed';
     this.log.error(message, { kind: target.kind, namespace: target.namespace, name: target.name, attempt: this.queue.failuresOf(refKey(target)) + 1 });
     const source = p?.owner ? ruleSource(p.owner) : undefined;
     if (source) this.note({ on: source, type: 'Warning', reason, message });
     this.note({ on: target, type: 'Warning', reason, message });
-    return 'retry';
+    // 422: the API server will refuse the same object again (e.g. a TLS Secret cannot lose tls.crt); a change of
+    // either object, or the resync, brings the key back. Retrying would only loop.
+    return status === 422 ? 'done' : 'retry';
   }
 
   /** Records a note as a Kubernetes Event on the object, when the object exists. */
