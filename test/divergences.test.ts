@@ -1,0 +1,621 @@
+// One test per row of DESIGN.md §4 (compatibility decisions) not already covered by mittwald-suite.test.ts
+// or mittwald-extra.test.ts, for every kind where the row applies. Each name says whether it asserts
+// mittwald's behaviour (same) or our documented divergence.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as k8s from '@kubernetes/client-node';
+import {
+  admin, b64, createNamespace, decoded, deleteNamespace, maybe, uniqueName, waitFor, waitForEvent,
+} from './support/cluster.ts';
+import { startTestOperator, type TestOperator } from './support/operator.ts';
+
+const M = 'replicator.v1.mittwald.de/';
+const REPLICA = 'kube-replicator.io/replica';
+const SOURCE = 'kube-replicator.io/source';
+const OPT_OUT = 'kube-replicator.io/replication';
+const c = admin();
+const prefix = uniqueName('dv');
+const A = `${prefix}-a`; // source namespace, trusted for RBAC push
+const B = `${prefix}-b`;
+const B0 = `${prefix}-b0`; // matched by "<prefix>-b" unanchored (mittwald's deletion path), never by us
+const C = `${prefix}-c`;
+const U = `${prefix}-untrusted`; // not trusted for RBAC push
+const D = `${prefix}-denied`; // opted out of pushes
+const extra: string[] = [];
+
+beforeAll(async () => {
+  await Promise.all([
+    createNamespace(c, A), createNamespace(c, B), createNamespace(c, B0), createNamespace(c, C, { [`dv-${prefix}`]: 'c' }),
+    createNamespace(c, U), createNamespace(c, D, { [OPT_OUT]: 'deny' }),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([A, B, B0, C, U, D, ...extra].map((n) => deleteNamespace(c, n, false)));
+});
+
+async function namespace(suffix: string, labels: Record<string, string> = {}): Promise<string> {
+  const name = `${prefix}-${suffix}`;
+  extra.push(name);
+  return createNamespace(c, name, labels);
+}
+
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const jsonPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
+const until = (what: string, check: () => Promise<boolean>) => waitFor(what, check);
+const allow = (namespaces: string) => ({ [`${M}replication-allowed`]: 'true', [`${M}replication-allowed-namespaces`]: namespaces });
+
+// ---- per-kind access, so one row can run over every kind --------------------------------------------
+
+const allKinds = ['Secret', 'ConfigMap', 'Role', 'RoleBinding', 'ServiceAccount'] as const;
+type Kind = (typeof allKinds)[number];
+type Obj = { metadata?: k8s.V1ObjectMeta } & Record<string, any>;
+
+interface KindOps {
+  create(namespace: string, body: Obj): Promise<Obj>;
+  read(namespace: string, name: string): Promise<Obj | undefined>;
+  /** JSON merge patch. */
+  patch(namespace: string, name: string, body: object): Promise<Obj>;
+  remove(namespace: string, name: string): Promise<unknown>;
+  /** The fields that carry `value` (what the kind replicates). */
+  content(value: string): Record<string, unknown>;
+  /** `value` back from an object, or undefined. */
+  valueOf(obj: Obj | undefined): string | undefined;
+}
+
+const ops: Record<Kind, KindOps> = {
+  Secret: {
+    create: (namespace, body) => c.core.createNamespacedSecret({ namespace, body }),
+    read: (namespace, name) => maybe(c.core.readNamespacedSecret({ namespace, name })),
+    patch: (namespace, name, body) => c.core.patchNamespacedSecret({ namespace, name, body }, mergePatch),
+    remove: (namespace, name) => c.core.deleteNamespacedSecret({ namespace, name }),
+    content: (v) => ({ type: 'Opaque', data: { value: b64(v) } }),
+    valueOf: (o) => decoded(o?.data).value,
+  },
+  ConfigMap: {
+    create: (namespace, body) => c.core.createNamespacedConfigMap({ namespace, body }),
+    read: (namespace, name) => maybe(c.core.readNamespacedConfigMap({ namespace, name })),
+    patch: (namespace, name, body) => c.core.patchNamespacedConfigMap({ namespace, name, body }, mergePatch),
+    remove: (namespace, name) => c.core.deleteNamespacedConfigMap({ namespace, name }),
+    content: (v) => ({ data: { value: v } }),
+    valueOf: (o) => o?.data?.value,
+  },
+  Role: {
+    create: (namespace, body) => c.rbac.createNamespacedRole({ namespace, body: body as k8s.V1Role }),
+    read: (namespace, name) => maybe(c.rbac.readNamespacedRole({ namespace, name })),
+    patch: (namespace, name, body) => c.rbac.patchNamespacedRole({ namespace, name, body }, mergePatch),
+    remove: (namespace, name) => c.rbac.deleteNamespacedRole({ namespace, name }),
+    content: (v) => ({ rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [v], verbs: ['get'] }] }),
+    valueOf: (o) => o?.rules?.[0]?.resourceNames?.[0],
+  },
+  RoleBinding: {
+    create: (namespace, body) => c.rbac.createNamespacedRoleBinding({ namespace, body: body as k8s.V1RoleBinding }),
+    read: (namespace, name) => maybe(c.rbac.readNamespacedRoleBinding({ namespace, name })),
+    patch: (namespace, name, body) => c.rbac.patchNamespacedRoleBinding({ namespace, name, body }, mergePatch),
+    remove: (namespace, name) => c.rbac.deleteNamespacedRoleBinding({ namespace, name }),
+    content: (v) => ({
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: v }],
+    }),
+    valueOf: (o) => o?.subjects?.[0]?.name,
+  },
+  ServiceAccount: {
+    create: (namespace, body) => c.core.createNamespacedServiceAccount({ namespace, body }),
+    read: (namespace, name) => maybe(c.core.readNamespacedServiceAccount({ namespace, name })),
+    patch: (namespace, name, body) => c.core.patchNamespacedServiceAccount({ namespace, name, body }, mergePatch),
+    remove: (namespace, name) => c.core.deleteNamespacedServiceAccount({ namespace, name }),
+    content: (v) => ({ imagePullSecrets: [{ name: v }] }),
+    valueOf: (o) => o?.imagePullSecrets?.[0]?.name,
+  },
+};
+
+const hasData = (kind: Kind) => kind === 'Secret' || kind === 'ConfigMap';
+const lower = (kind: Kind) => kind.toLowerCase();
+
+function make(kind: Kind, namespace: string, name: string, value: string, annotations: Record<string, string> = {}, labels?: Record<string, string>) {
+  return ops[kind].create(namespace, { metadata: { name, annotations, labels }, ...ops[kind].content(value) });
+}
+
+const valueIn = async (kind: Kind, namespace: string, name: string) => ops[kind].valueOf(await ops[kind].read(namespace, name));
+const isReplica = (o: Obj | undefined) => o?.metadata?.labels?.[REPLICA] === 'true';
+const gone = (kind: Kind, namespace: string, name: string) => until(`${kind} ${namespace}/${name} deleted`, async () => (await ops[kind].read(namespace, name)) === undefined);
+
+/** What mittwald leaves on a push replica: its annotations (keys matching the data), none of our labels. */
+function mittwaldReplicaAnnotations(kind: Kind): Record<string, string> {
+  return {
+    [`${M}replicated-at`]: '2024-01-01T00:00:00Z',
+    [`${M}replicated-from-version`]: '4711',
+    ...(hasData(kind) ? { [`${M}replicated-keys`]: 'value' } : {}),
+  };
+}
+
+const secret = (namespace: string, name: string) => maybe(c.core.readNamespacedSecret({ namespace, name }));
+const configMap = (namespace: string, name: string) => maybe(c.core.readNamespacedConfigMap({ namespace, name }));
+
+// ---- default flags (RBAC push trusted from A only) ----------------------------------------------------
+
+describe('DESIGN.md §4 rows, default flags', () => {
+  let operator: TestOperator;
+  beforeAll(async () => {
+    operator = await startTestOperator([`--trusted-rbac-namespaces=${A}`]);
+  });
+  afterAll(async () => {
+    await operator?.stop();
+  });
+
+  describe('annotation names, comma split + trim, ns/name (same)', () => {
+    it('trims spaces around replicate-to and replication-allowed-namespaces elements and pulls by <namespace>/<name>', async () => {
+      await make('Secret', A, 'trim', 'trimmed', { [`${M}replicate-to`]: ` ${B} ,  ${C} ` });
+      await until('replica in B', async () => (await valueIn('Secret', B, 'trim')) === 'trimmed');
+      await until('replica in C', async () => (await valueIn('Secret', C, 'trim')) === 'trimmed');
+      await make('ConfigMap', A, 'trim-pull-source', 'pulled', allow(` ${U} , ${B} `));
+      await make('ConfigMap', B, 'trim-pull-target', 'own', { [`${M}replicate-from`]: `${A}/trim-pull-source` });
+      await until('pull target filled', async () => (await valueIn('ConfigMap', B, 'trim-pull-target')) === 'pulled');
+    });
+  });
+
+  describe('label selector grammar (same)', () => {
+    it('replicate-to-matching accepts set-based selectors with the apimachinery meaning', async () => {
+      const key = `sel-${prefix}`;
+      const inX = await namespace('sel-x', { [key]: 'x' });
+      const inY = await namespace('sel-y', { [key]: 'y' });
+      const blocked = await namespace('sel-blocked', { [key]: 'x', [`blocked-${prefix}`]: 'yes' });
+      const other = await namespace('sel-z', { [key]: 'z' });
+      await make('ConfigMap', A, 'selector', 'v', { [`${M}replicate-to-matching`]: `${key} in (x, y),!blocked-${prefix}` });
+      await until('replica in x', async () => (await valueIn('ConfigMap', inX, 'selector')) === 'v');
+      await until('replica in y', async () => (await valueIn('ConfigMap', inY, 'selector')) === 'v');
+      expect(await configMap(blocked, 'selector')).toBeUndefined();
+      expect(await configMap(other, 'selector')).toBeUndefined();
+    });
+  });
+
+  describe('pull consent for ConfigMaps (divergence: checked like every other kind)', () => {
+    it('pulls a ConfigMap only into namespaces the source consents to', async () => {
+      await make('ConfigMap', A, 'consent-src', 'shared', allow(B));
+      await make('ConfigMap', A, 'consent-none', 'not shared');
+      await make('ConfigMap', A, 'consent-false', 'not shared', { [`${M}replication-allowed`]: 'false', [`${M}replication-allowed-namespaces`]: U });
+      await make('ConfigMap', B, 'consent-ok', 'own', { [`${M}replicate-from`]: `${A}/consent-src` });
+      await make('ConfigMap', U, 'consent-wrong-ns', 'own', { [`${M}replicate-from`]: `${A}/consent-src` });
+      await make('ConfigMap', U, 'consent-no-annotations', 'own', { [`${M}replicate-from`]: `${A}/consent-none` });
+      await make('ConfigMap', U, 'consent-allowed-false', 'own', { [`${M}replicate-from`]: `${A}/consent-false` });
+      await until('consented pull', async () => (await valueIn('ConfigMap', B, 'consent-ok')) === 'shared');
+      for (const name of ['consent-wrong-ns', 'consent-no-annotations', 'consent-allowed-false']) {
+        const ev = await waitForEvent(c, U, name, 'ReplicationNotPermitted');
+        expect(ev.type).toBe('Warning');
+        expect(await valueIn('ConfigMap', U, name)).toBe('own');
+      }
+      await waitForEvent(c, A, 'consent-src', 'ReplicationNotPermitted');
+    });
+  });
+
+  describe('ConfigMap binaryData (divergence: mittwald leaves removed binaryData keys in push replicas)', () => {
+    it('replicates binaryData keys and removes a binaryData key dropped from the source', async () => {
+      await c.core.createNamespacedConfigMap({
+        namespace: A,
+        body: { metadata: { name: 'binary', annotations: { [`${M}replicate-to`]: B } }, data: { text: 't' }, binaryData: { bin1: b64('\u0000one'), bin2: b64('\u0001two') } },
+      });
+      const replica = await waitFor('replica', async () => {
+        const cm = await configMap(B, 'binary');
+        return cm?.binaryData?.bin2 ? cm : undefined;
+      });
+      expect(replica.data).toEqual({ text: 't' });
+      expect(replica.binaryData).toEqual({ bin1: b64('\u0000one'), bin2: b64('\u0001two') });
+      expect(replica.metadata!.annotations![`${M}replicated-keys`]).toBe('bin1,bin2,text');
+      await c.core.patchNamespacedConfigMap({ namespace: A, name: 'binary', body: [{ op: 'remove', path: '/binaryData/bin1' }] }, jsonPatch);
+      await until('bin1 removed from the replica', async () => (await configMap(B, 'binary'))?.binaryData?.bin1 === undefined);
+      const after = (await configMap(B, 'binary'))!;
+      expect(after.binaryData).toEqual({ bin2: b64('\u0001two') });
+      expect(after.data).toEqual({ text: 't' });
+      expect(after.metadata!.annotations![`${M}replicated-keys`]).toBe('bin2,text');
+    });
+  });
+
+  describe('replicate-to edited or removed, namespace unlabelled (divergence #241: replicas no rule wants are removed)', () => {
+    it.each(allKinds)('%s: dropping a namespace from replicate-to removes the replica there only', async (kind) => {
+      const name = `drop-${lower(kind)}`;
+      await make(kind, A, name, 'v', { [`${M}replicate-to`]: `${B},${C}` });
+      await until('replica in B', async () => (await valueIn(kind, B, name)) === 'v');
+      await until('replica in C', async () => (await valueIn(kind, C, name)) === 'v');
+      await ops[kind].patch(A, name, { metadata: { annotations: { [`${M}replicate-to`]: B } } });
+      await gone(kind, C, name);
+      expect(await valueIn(kind, B, name)).toBe('v');
+    });
+
+    it.each(allKinds)('%s: a changed replicate-to-matching selector removes replicas in namespaces it no longer selects', async (kind) => {
+      const name = `reselect-${lower(kind)}`;
+      await make(kind, A, name, 'v', { [`${M}replicate-to-matching`]: `dv-${prefix}=c` });
+      await until('replica in C', async () => (await valueIn(kind, C, name)) === 'v');
+      await ops[kind].patch(A, name, { metadata: { annotations: { [`${M}replicate-to-matching`]: `dv-${prefix}=nothing` } } });
+      await gone(kind, C, name);
+    });
+
+    it.each(allKinds)('%s: removing replicate-to and replicate-to-matching removes every replica', async (kind) => {
+      const name = `unannotate-${lower(kind)}`;
+      await make(kind, A, name, 'v', { [`${M}replicate-to`]: B, [`${M}replicate-to-matching`]: `dv-${prefix}=c` });
+      await until('replica in B', async () => (await valueIn(kind, B, name)) === 'v');
+      await until('replica in C', async () => (await valueIn(kind, C, name)) === 'v');
+      await ops[kind].patch(A, name, { metadata: { annotations: { [`${M}replicate-to`]: null, [`${M}replicate-to-matching`]: null } } });
+      await gone(kind, B, name);
+      await gone(kind, C, name);
+      expect(await valueIn(kind, A, name)).toBe('v');
+    });
+  });
+
+  describe('replicas made by mittwald (divergence: recognised and managed)', () => {
+    it.each(allKinds)('%s: a mittwald replica is taken over when a source targets it', async (kind) => {
+      const name = `mw-take-${lower(kind)}`;
+      const old = await make(kind, B, name, 'old', mittwaldReplicaAnnotations(kind));
+      await make(kind, A, name, 'new', { [`${M}replicate-to`]: B });
+      const taken = await waitFor('taken over', async () => {
+        const o = await ops[kind].read(B, name);
+        return isReplica(o) && ops[kind].valueOf(o) === 'new' ? o : undefined;
+      });
+      expect(taken.metadata!.uid).toBe(old.metadata!.uid);
+      expect(taken.metadata!.annotations![SOURCE]).toBe(`${A}/${name}`);
+      expect(taken.metadata!.annotations![`${M}replicated-from-version`]).not.toBe('4711');
+      if (hasData(kind)) expect(taken.metadata!.annotations![`${M}replicated-keys`]).toBe('value');
+    });
+
+    it.each(allKinds)('%s: a mittwald replica that no rule wants is NOT deleted', async (kind) => {
+      const name = `mw-keep-${lower(kind)}`;
+      const old = await make(kind, B0, name, 'old', mittwaldReplicaAnnotations(kind));
+      await make(kind, A, name, 'new', { [`${M}replicate-to`]: B });
+      await until('our replica in B', async () => (await valueIn(kind, B, name)) === 'new');
+      await ops[kind].remove(A, name);
+      await gone(kind, B, name); // the cleanup ran; mittwald's unanchored "<prefix>-b" would also hit B0
+      const kept = await ops[kind].read(B0, name);
+      expect(kept?.metadata!.resourceVersion).toBe(old.metadata!.resourceVersion);
+      expect(ops[kind].valueOf(kept)).toBe('old');
+    });
+  });
+
+  describe('cleanup when the source is deleted (divergence: only provable replicas)', () => {
+    it.each(['Secret', 'ConfigMap'] as const)('%s: an empty non-replica is never deleted, and a replica a user added keys to keeps them', async (kind) => {
+      const name = `provable-${lower(kind)}`;
+      const bystander = await ops[kind].create(B0, { metadata: { name } }); // no data, no annotation: mittwald deletes it
+      await make(kind, A, name, 'v', { [`${M}replicate-to`]: `${B},${C}` });
+      await until('replica in B', async () => (await valueIn(kind, B, name)) === 'v');
+      await until('replica in C', async () => (await valueIn(kind, C, name)) === 'v');
+      const own = kind === 'Secret' ? { data: { own: b64('mine') } } : { data: { own: 'mine' } };
+      await ops[kind].patch(C, name, own);
+      await ops[kind].remove(A, name);
+      await gone(kind, B, name);
+      const kept = await waitFor('C keeps only its own key', async () => {
+        const o = await ops[kind].read(C, name);
+        return o && !isReplica(o) ? o : undefined;
+      });
+      expect(kept.data).toEqual(own.data);
+      expect(kept.metadata!.annotations?.[SOURCE]).toBeUndefined();
+      expect(kept.metadata!.annotations?.[`${M}replicated-keys`]).toBeUndefined();
+      expect((await ops[kind].read(B0, name))?.metadata!.resourceVersion).toBe(bystander.metadata!.resourceVersion);
+    });
+  });
+
+  describe('hand-edited or deleted replica (divergence: corrected at once)', () => {
+    it.each(allKinds)('%s: a hand edit is reverted and a deleted replica recreated without a source change', async (kind) => {
+      const name = `heal-${lower(kind)}`;
+      const source = await make(kind, A, name, 'v', { [`${M}replicate-to`]: B });
+      await until('replica', async () => (await valueIn(kind, B, name)) === 'v');
+      await ops[kind].patch(B, name, ops[kind].content('edited-by-hand'));
+      await until('edit reverted', async () => (await valueIn(kind, B, name)) === 'v');
+      const before = (await ops[kind].read(B, name))!;
+      await ops[kind].remove(B, name);
+      await until('replica recreated', async () => {
+        const o = await ops[kind].read(B, name);
+        return Boolean(o && o.metadata!.uid !== before.metadata!.uid && ops[kind].valueOf(o) === 'v');
+      });
+      expect((await ops[kind].read(A, name))!.metadata!.resourceVersion).toBe(source.metadata!.resourceVersion);
+    });
+  });
+
+  describe('push into an existing non-replica (divergence: skipped and reported)', () => {
+    it.each(['ConfigMap', 'Role', 'RoleBinding', 'ServiceAccount'] as const)('%s: the non-replica is left untouched, with TargetConflict Events', async (kind) => {
+      const name = `conflict-${lower(kind)}`;
+      const mine = await make(kind, B, name, 'mine', {}, { owner: 'me' });
+      await make(kind, A, name, 'theirs', { [`${M}replicate-to`]: `${B},${C}` });
+      const ev = await waitForEvent(c, A, name, 'TargetConflict');
+      expect(ev.type).toBe('Warning');
+      await waitForEvent(c, B, name, 'TargetConflict');
+      await until('the other target still replicated', async () => (await valueIn(kind, C, name)) === 'theirs');
+      const after = await ops[kind].read(B, name);
+      expect(after?.metadata!.resourceVersion).toBe(mine.metadata!.resourceVersion);
+      expect(ops[kind].valueOf(after)).toBe('mine');
+      expect(after?.metadata!.labels).toEqual({ owner: 'me' });
+    });
+  });
+
+  describe('service-account-token Secrets, Helm release Secrets, kube-root-ca.crt (divergence: never replicated)', () => {
+    it('a service-account-token Secret is not pushed; the source gets SourceNotReplicable', async () => {
+      await c.core.createNamespacedServiceAccount({ namespace: A, body: { metadata: { name: 'token-owner' } } });
+      await c.core.createNamespacedSecret({
+        namespace: A,
+        body: {
+          metadata: { name: 'sa-token', annotations: { 'kubernetes.io/service-account.name': 'token-owner', [`${M}replicate-to`]: B } },
+          type: 'kubernetes.io/service-account-token',
+        },
+      });
+      const ev = await waitForEvent(c, A, 'sa-token', 'SourceNotReplicable');
+      expect(ev.message).toContain('token');
+      expect(await secret(B, 'sa-token')).toBeUndefined();
+    });
+
+    it('a Helm release Secret is neither pushed nor pulled; SourceNotReplicable on the source and the pull target', async () => {
+      const name = 'sh.helm.release.v1.demo.v1';
+      await c.core.createNamespacedSecret({
+        namespace: A,
+        body: {
+          metadata: { name, labels: { owner: 'helm', name: 'demo' }, annotations: { [`${M}replicate-to`]: B, ...allow(C) } },
+          type: 'helm.sh/release.v1', data: { release: b64('H4sIAAAA') },
+        },
+      });
+      await c.core.createNamespacedSecret({ namespace: C, body: { metadata: { name: 'helm-pull', annotations: { [`${M}replicate-from`]: `${A}/${name}` } } } });
+      const ev = await waitForEvent(c, A, name, 'SourceNotReplicable');
+      expect(ev.message).toContain('Helm');
+      await waitForEvent(c, C, 'helm-pull', 'SourceNotReplicable');
+      expect(await secret(B, name)).toBeUndefined();
+      expect((await secret(C, 'helm-pull'))!.data).toBeUndefined();
+    });
+
+    it('kube-root-ca.crt with replicate-to is not pushed; the source gets SourceNotReplicable', async () => {
+      const published = await waitFor('kube-root-ca.crt in B', () => configMap(B, 'kube-root-ca.crt'));
+      await waitFor('kube-root-ca.crt in A', () => configMap(A, 'kube-root-ca.crt'));
+      await c.core.patchNamespacedConfigMap({ namespace: A, name: 'kube-root-ca.crt', body: { metadata: { annotations: { [`${M}replicate-to`]: B } } } }, mergePatch);
+      const ev = await waitForEvent(c, A, 'kube-root-ca.crt', 'SourceNotReplicable');
+      expect(ev.message).toContain('kube-root-ca.crt');
+      const inB = (await configMap(B, 'kube-root-ca.crt'))!;
+      expect(inB.metadata!.resourceVersion).toBe(published.metadata!.resourceVersion);
+      expect(isReplica(inB)).toBe(false);
+    });
+  });
+
+  describe('RBAC push trust (security model: annotation push of Roles and RoleBindings only from trusted namespaces)', () => {
+    it.each(['Role', 'RoleBinding'] as const)('%s: push from an untrusted namespace is refused with RbacPushNotTrusted', async (kind) => {
+      const name = `untrusted-${lower(kind)}`;
+      await make(kind, U, name, 'v', { [`${M}replicate-to`]: `${B},${C}` });
+      const ev = await waitForEvent(c, U, name, 'RbacPushNotTrusted');
+      expect(ev.type).toBe('Warning');
+      expect(ev.message).toContain(U);
+      expect(await ops[kind].read(B, name)).toBeUndefined();
+      expect(await ops[kind].read(C, name)).toBeUndefined();
+    });
+
+    it('a ConfigMap from the same untrusted namespace is pushed (the control case)', async () => {
+      await make('ConfigMap', U, 'untrusted-configmap', 'v', { [`${M}replicate-to`]: B });
+      await until('replica', async () => (await valueIn('ConfigMap', B, 'untrusted-configmap')) === 'v');
+    });
+  });
+
+  describe('namespace opt-out label kube-replicator.io/replication: deny', () => {
+    it.each(allKinds)('%s: no replica in an opted-out namespace; opting out later removes the replica', async (kind) => {
+      const name = `optout-${lower(kind)}`;
+      const later = await namespace(`optout-${lower(kind)}`);
+      await make(kind, A, name, 'v', { [`${M}replicate-to`]: `${B},${D},${later}` });
+      await until('replica in B', async () => (await valueIn(kind, B, name)) === 'v');
+      await until('replica in the namespace not yet opted out', async () => (await valueIn(kind, later, name)) === 'v');
+      expect(await ops[kind].read(D, name)).toBeUndefined();
+      await c.core.patchNamespace({ name: later, body: { metadata: { labels: { [OPT_OUT]: 'deny' } } } }, mergePatch);
+      await gone(kind, later, name);
+      expect(await valueIn(kind, B, name)).toBe('v');
+    });
+  });
+
+  describe('invalid annotations are reported where the user looks', () => {
+    it.each(allKinds)('%s: an invalid pattern in replicate-to gives InvalidAnnotation naming it, the valid part still replicates', async (kind) => {
+      const name = `badpattern-${lower(kind)}`;
+      await make(kind, A, name, 'v', { [`${M}replicate-to`]: `ns-[, ${B}` });
+      await until('replica in B', async () => (await valueIn(kind, B, name)) === 'v');
+      const ev = await waitForEvent(c, A, name, 'InvalidAnnotation');
+      expect(ev.type).toBe('Warning');
+      expect(ev.message).toContain('ns-[');
+      expect(ev.message).not.toContain(B);
+    });
+
+    it('an invalid replicate-to-matching selector gives InvalidAnnotation; a valid replicate-to beside it still replicates', async () => {
+      await make('Secret', A, 'badselector', 'v', { [`${M}replicate-to-matching`]: 'tier in (a', [`${M}replicate-to`]: B });
+      await until('replica in B', async () => (await valueIn('Secret', B, 'badselector')) === 'v');
+      const ev = await waitForEvent(c, A, 'badselector', 'InvalidAnnotation');
+      expect(ev.message).toContain('replicate-to-matching');
+    });
+
+    it.each(allKinds)('%s: an invalid replicate-from value gives InvalidAnnotation and the target is untouched', async (kind) => {
+      const noSlash = `badfrom-${lower(kind)}`;
+      const tooMany = `badfrom2-${lower(kind)}`;
+      const t1 = await make(kind, B, noSlash, 'own', { [`${M}replicate-from`]: 'no-slash-here' });
+      const t2 = await make(kind, B, tooMany, 'own', { [`${M}replicate-from`]: `${A}/x/y` });
+      const e1 = await waitForEvent(c, B, noSlash, 'InvalidAnnotation');
+      expect(e1.message).toContain('no-slash-here');
+      const e2 = await waitForEvent(c, B, tooMany, 'InvalidAnnotation');
+      expect(e2.message).toContain(`${A}/x/y`);
+      expect((await ops[kind].read(B, noSlash))!.metadata!.resourceVersion).toBe(t1.metadata!.resourceVersion);
+      expect((await ops[kind].read(B, tooMany))!.metadata!.resourceVersion).toBe(t2.metadata!.resourceVersion);
+    });
+  });
+
+  describe('RoleBinding roleRef (immutable in the API)', () => {
+    const ref = (name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
+    const subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }];
+    const binding = (namespace: string, name: string) => maybe(c.rbac.readNamespacedRoleBinding({ namespace, name }));
+
+    it('a source whose roleRef changed (deleted and created again) gets its replica recreated with the new roleRef', async () => {
+      const annotations = { [`${M}replicate-to`]: B };
+      await c.rbac.createNamespacedRoleBinding({ namespace: A, body: { metadata: { name: 'roleref', annotations }, roleRef: ref('view'), subjects } });
+      const first = await waitFor('replica with view', async () => ((await binding(B, 'roleref'))?.roleRef.name === 'view' ? binding(B, 'roleref') : undefined));
+      await c.rbac.deleteNamespacedRoleBinding({ namespace: A, name: 'roleref' });
+      await c.rbac.createNamespacedRoleBinding({ namespace: A, body: { metadata: { name: 'roleref', annotations }, roleRef: ref('edit'), subjects } });
+      const second = await waitFor('replica with edit', async () => ((await binding(B, 'roleref'))?.roleRef.name === 'edit' ? binding(B, 'roleref') : undefined));
+      expect(second!.metadata!.uid).not.toBe(first!.metadata!.uid);
+      expect(second!.subjects).toEqual(subjects);
+      expect(isReplica(second)).toBe(true);
+    });
+
+    it('a Role and a RoleBinding to it, pushed together into a new namespace, both arrive (divergence: mittwald may give up on the binding)', async () => {
+      const fresh = await namespace('rbac-pair');
+      await c.rbac.createNamespacedRoleBinding({
+        namespace: A,
+        body: { metadata: { name: 'pair', annotations: { [`${M}replicate-to`]: `${prefix}-rbac-.*` } }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pair-role' }, subjects },
+      });
+      await c.rbac.createNamespacedRole({
+        namespace: A,
+        body: { metadata: { name: 'pair-role', annotations: { [`${M}replicate-to`]: `${prefix}-rbac-.*` } }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] },
+      });
+      const replica = await waitFor('binding replica', () => binding(fresh, 'pair'));
+      expect(replica.roleRef.name).toBe('pair-role');
+      expect(isReplica(await maybe(c.rbac.readNamespacedRole({ namespace: fresh, name: 'pair-role' })))).toBe(true);
+    });
+
+    it('a mittwald replica with another roleRef is recreated with the source roleRef when taken over', async () => {
+      const old = await c.rbac.createNamespacedRoleBinding({ namespace: B, body: { metadata: { name: 'roleref-mw', annotations: mittwaldReplicaAnnotations('RoleBinding') }, roleRef: ref('view'), subjects } });
+      await c.rbac.createNamespacedRoleBinding({ namespace: A, body: { metadata: { name: 'roleref-mw', annotations: { [`${M}replicate-to`]: B } }, roleRef: ref('edit'), subjects } });
+      const replaced = await waitFor('replica with edit', async () => ((await binding(B, 'roleref-mw'))?.roleRef.name === 'edit' ? binding(B, 'roleref-mw') : undefined));
+      expect(replaced!.metadata!.uid).not.toBe(old.metadata!.uid);
+      expect(isReplica(replaced)).toBe(true);
+    });
+  });
+
+  describe('strip-labels (divergence: strips on a true value only; mittwald strips on any value)', () => {
+    it.each(allKinds)('%s: "false" keeps the source labels, "true" strips them', async (kind) => {
+      const labels = { team: 'blue' };
+      await make(kind, A, `keep-labels-${lower(kind)}`, 'v', { [`${M}replicate-to`]: B, [`${M}strip-labels`]: 'false' }, labels);
+      await make(kind, A, `strip-labels-${lower(kind)}`, 'v', { [`${M}replicate-to`]: B, [`${M}strip-labels`]: 'true' }, labels);
+      const kept = await waitFor('replica (false)', () => ops[kind].read(B, `keep-labels-${lower(kind)}`));
+      const stripped = await waitFor('replica (true)', () => ops[kind].read(B, `strip-labels-${lower(kind)}`));
+      expect(kept.metadata!.labels).toMatchObject({ team: 'blue', [REPLICA]: 'true' });
+      expect(stripped.metadata!.labels!.team).toBeUndefined();
+      expect(stripped.metadata!.labels![REPLICA]).toBe('true');
+    });
+  });
+
+  describe('pull source deleted (same as mittwald for kinds without keys: the replicated field is cleared, the target kept)', () => {
+    it.each(['Role', 'RoleBinding', 'ServiceAccount'] as const)('%s: the pulled field is cleared and refilled when the source comes back', async (kind) => {
+      const name = `pull-gone-${lower(kind)}`;
+      await make(kind, A, name, 'pulled', allow(B));
+      const target = await make(kind, B, `${name}-target`, 'own', { [`${M}replicate-from`]: `${A}/${name}` });
+      await until('target filled', async () => (await valueIn(kind, B, `${name}-target`)) === 'pulled');
+      await ops[kind].remove(A, name);
+      await until('pulled field cleared', async () => (await valueIn(kind, B, `${name}-target`)) === undefined);
+      const cleared = (await ops[kind].read(B, `${name}-target`))!;
+      expect(cleared.metadata!.uid).toBe(target.metadata!.uid);
+      expect(cleared.metadata!.annotations![`${M}replicate-from`]).toBe(`${A}/${name}`);
+      await make(kind, A, name, 'back again', allow(B));
+      await until('refilled', async () => (await valueIn(kind, B, `${name}-target`)) === 'back again');
+    });
+  });
+
+  describe('ServiceAccount push (same as mittwald)', () => {
+    it('copies only imagePullSecrets (not secrets, not automountServiceAccountToken)', async () => {
+      await c.core.createNamespacedServiceAccount({
+        namespace: A,
+        body: {
+          metadata: { name: 'sa-push', labels: { team: 'blue' }, annotations: { [`${M}replicate-to`]: B, 'example.com/note': 'not copied' } },
+          imagePullSecrets: [{ name: 'registry-a' }, { name: 'registry-b' }],
+          secrets: [{ name: 'some-token' }],
+          automountServiceAccountToken: false,
+        },
+      });
+      const replica = await waitFor('replica', () => maybe(c.core.readNamespacedServiceAccount({ namespace: B, name: 'sa-push' })));
+      expect(replica.imagePullSecrets).toEqual([{ name: 'registry-a' }, { name: 'registry-b' }]);
+      expect(replica.secrets ?? []).toEqual([]);
+      expect(replica.automountServiceAccountToken).toBeUndefined();
+      expect(replica.metadata!.labels).toMatchObject({ team: 'blue', [REPLICA]: 'true' });
+      expect(replica.metadata!.annotations!['example.com/note']).toBeUndefined();
+    });
+  });
+});
+
+// ---- a second operator: adoption, mittwald's flags, startup -------------------------------------------
+
+describe('DESIGN.md §4 rows, with --adopt-existing --allow-all --sync-by-content', () => {
+  const flags = [`--trusted-rbac-namespaces=${A}`, '--adopt-existing', '--allow-all', '--sync-by-content'];
+  let operator: TestOperator;
+  beforeAll(async () => {
+    operator = await startTestOperator(flags);
+  });
+  afterAll(async () => {
+    await operator?.stop();
+  });
+
+  it.each(allKinds)('%s: push into an existing non-replica takes it over when adoption is enabled (as mittwald does)', async (kind) => {
+    const name = `adopt-${lower(kind)}`;
+    const mine = await make(kind, B, name, 'mine', {}, { owner: 'me' });
+    if (hasData(kind)) await ops[kind].patch(B, name, { data: { own: kind === 'Secret' ? b64('kept') : 'kept' } });
+    await make(kind, A, name, 'theirs', { [`${M}replicate-to`]: B }, { from: 'source' });
+    const adopted = await waitFor('adopted', async () => {
+      const o = await ops[kind].read(B, name);
+      return isReplica(o) && ops[kind].valueOf(o) === 'theirs' ? o : undefined;
+    });
+    expect(adopted.metadata!.uid).toBe(mine.metadata!.uid);
+    expect(adopted.metadata!.annotations![SOURCE]).toBe(`${A}/${name}`);
+    expect(adopted.metadata!.labels).toMatchObject({ from: 'source' });
+    if (hasData(kind)) expect(Object.keys(adopted.data!).sort()).toEqual(['own', 'value']);
+  });
+
+  it('--allow-all pulls without the source\'s consent (same as mittwald)', async () => {
+    await make('Secret', A, 'allow-all-src', 'open');
+    await make('Secret', U, 'allow-all-target', 'own', { [`${M}replicate-from`]: `${A}/allow-all-src` });
+    await until('pulled', async () => (await valueIn('Secret', U, 'allow-all-target')) === 'open');
+  });
+
+  it('/healthz and /readyz answer 200 (same as mittwald)', async () => {
+    expect((await fetch(`${operator.statusUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${operator.statusUrl}/readyz`)).status).toBe(200);
+  });
+
+  it('startup waits for caches: repairs what changed while it was down (new source, deleted replica, deleted source), no errors, no writes to replicas in sync (divergence: mittwald logs AlreadyExists until a resync)', async () => {
+    const kinds = allKinds;
+    for (const kind of kinds) {
+      await make(kind, A, `startup-${lower(kind)}`, 'v', { [`${M}replicate-to`]: `${B},${C}` });
+      await make(kind, A, `startup-gone-${lower(kind)}`, 'g', { [`${M}replicate-to`]: B });
+    }
+    for (const kind of kinds) {
+      await until(`${kind} replica in B`, async () => (await valueIn(kind, B, `startup-${lower(kind)}`)) === 'v');
+      await until(`${kind} replica in C`, async () => (await valueIn(kind, C, `startup-${lower(kind)}`)) === 'v');
+      await until(`${kind} replica of the source deleted later`, async () => (await valueIn(kind, B, `startup-gone-${lower(kind)}`)) === 'g');
+    }
+    const inSync = new Map<Kind, string>();
+    for (const kind of kinds) inSync.set(kind, (await ops[kind].read(B, `startup-${lower(kind)}`))!.metadata!.resourceVersion!);
+
+    await operator.stop();
+    // While no operator runs: a new source, a replica deleted by hand, a source deleted (cleanup left to do).
+    for (const kind of kinds) {
+      await make(kind, A, `startup-new-${lower(kind)}`, 'n', { [`${M}replicate-to`]: B });
+      await ops[kind].remove(C, `startup-${lower(kind)}`);
+      await ops[kind].remove(A, `startup-gone-${lower(kind)}`);
+    }
+    operator = await startTestOperator(flags);
+
+    for (const kind of kinds) {
+      await until(`${kind} new replica`, async () => (await valueIn(kind, B, `startup-new-${lower(kind)}`)) === 'n');
+      await until(`${kind} deleted replica restored`, async () => (await valueIn(kind, C, `startup-${lower(kind)}`)) === 'v');
+      await gone(kind, B, `startup-gone-${lower(kind)}`);
+    }
+    await waitFor('queue drained', () => operator.op.controller.queue.depth === 0 && operator.op.controller.queue.inFlight === 0);
+    for (const kind of kinds) {
+      expect((await ops[kind].read(B, `startup-${lower(kind)}`))!.metadata!.resourceVersion).toBe(inSync.get(kind));
+    }
+    const errors = operator.logs.filter((l) => (JSON.parse(l) as { level: string }).level === 'error');
+    expect(errors).toEqual([]);
+    expect(operator.logs.filter((l) => /AlreadyExists|already exists/i.test(l))).toEqual([]);
+  });
+});
+
+// ---- a third operator: per-kind switches ------------------------------------------------------------
+
+describe('DESIGN.md §4 flags row: --replicate-configmaps=false --resync-period=1m (same meaning as mittwald)', () => {
+  let operator: TestOperator;
+  beforeAll(async () => {
+    operator = await startTestOperator(['--replicate-configmaps=false', '--resync-period=1m']);
+  });
+  afterAll(async () => {
+    await operator?.stop();
+  });
+
+  it('a disabled kind is neither pushed nor pulled; other kinds still are', async () => {
+    await make('ConfigMap', A, 'kind-off', 'v', { [`${M}replicate-to`]: B, ...allow(B) });
+    await make('ConfigMap', B, 'kind-off-pull', 'own', { [`${M}replicate-from`]: `${A}/kind-off` });
+    await make('Secret', A, 'kind-off', 'v', { [`${M}replicate-to`]: B });
+    await until('Secret replica', async () => (await valueIn('Secret', B, 'kind-off')) === 'v');
+    await waitFor('queue drained', () => operator.op.controller.queue.depth === 0 && operator.op.controller.queue.inFlight === 0);
+    expect(operator.op.controller.states.has('ConfigMap')).toBe(false);
+    expect(await configMap(B, 'kind-off')).toBeUndefined();
+    expect(await valueIn('ConfigMap', B, 'kind-off-pull')).toBe('own');
+  });
+});
