@@ -380,8 +380,9 @@ describe('helm install into the control plane, and the operator with the chart\'
     // It leads through the Lease the chart's Role lets it hold.
     const lease = await c.kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace: ns, name: fullname });
     expect(lease.spec!.holderIdentity).toMatch(/_\d+$/);
-    // Nothing the operator needs was refused: no 403 anywhere in its log so far.
-    expect(operator.logs()).not.toMatch(/forbidden|\b403\b/i);
+    // Nothing the operator needs was refused by RBAC (other 403s, e.g. Events into a namespace that another test
+    // file left terminating, are not about the chart's permissions).
+    expect(operator.logs()).not.toMatch(/ cannot (?:get|list|watch|create|update|patch|delete|impersonate) resource/);
   });
 
   it('replicates a Role that rbacWriter.grantable allows, from the trusted namespace', async () => {

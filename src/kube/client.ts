@@ -60,7 +60,7 @@ export class KubeClient {
   /** Sent on every request; includes the process identity so audit logs tell replicas apart. */
   userAgent = 'kube-replicator';
 
-  private readonly pool: { dispatcher?: unknown; until: number };
+  private readonly pool: { dispatcher?: unknown; pending?: Promise<unknown>; until: number };
 
   constructor(kc: k8s.KubeConfig, impersonation?: Impersonation, listeners: ((r: RequestRecord) => void)[] = [], pool = { until: 0 }) {
     const cluster = kc.getCurrentCluster();
@@ -104,18 +104,31 @@ export class KubeClient {
    * undici 8 speaks HTTP/2 by default, whose sessions emit an 'error' no one can listen to when the API server
    * closes them (an uncaught exception: the operator would crash on an API server restart). HTTP/1.1 only.
    */
-  private async dispatcher(fallback: unknown): Promise<unknown> {
+  private dispatcher(fallback: unknown): Promise<unknown> {
     const now = Date.now();
-    if (this.pool.dispatcher !== undefined && now < this.pool.until) return this.pool.dispatcher;
+    // Concurrent callers share one creation: otherwise each would build a pool and close the one before it
+    // under a request in flight.
+    if (!this.pool.pending || now >= this.pool.until) {
+      this.pool.until = now + 60_000;
+      const previous = this.pool.dispatcher;
+      this.pool.pending = this.newPool(fallback).then((next) => {
+        this.pool.dispatcher = next;
+        // The old pool finishes what it carries (watch streams included), then closes.
+        if (previous instanceof Agent && previous !== next) void previous.close().catch(() => undefined);
+        return next;
+      }, (err: unknown) => {
+        this.pool.pending = undefined; // try again on the next request
+        throw err;
+      });
+    }
+    return this.pool.pending;
+  }
+
+  private async newPool(fallback: unknown): Promise<unknown> {
     const https: { ca?: Buffer; cert?: Buffer; key?: Buffer; pfx?: Buffer; passphrase?: string; rejectUnauthorized?: boolean; servername?: string } = {};
     await this.kc.applyToHTTPSOptions(https as never);
     const options = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), https as never);
-    const next = options.type === 'agent' ? new Agent({ connect: options.connect, allowH2: false }) : fallback;
-    const previous = this.pool.dispatcher;
-    Object.assign(this.pool, { dispatcher: next, until: now + 60_000 });
-    // The old pool finishes what it carries (watch streams included), then closes.
-    if (previous instanceof Agent) void previous.close().catch(() => undefined);
-    return next;
+    return options.type === 'agent' ? new Agent({ connect: options.connect, allowH2: false }) : fallback;
   }
 
   private record(method: string, path: string, status: number): void {
