@@ -4,9 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import {
-  admin, b64, createNamespace, decoded, deleteNamespace, maybe, uniqueName, waitFor, waitForEvent,
+  admin, b64, createNamespace, deleteNamespace, maybe, uniqueName, waitFor, waitForEvent,
 } from './support/cluster.ts';
 import { startTestOperator, type TestOperator } from './support/operator.ts';
+import { allKinds, kindOps, type Kind, type Obj } from './support/kind-ops.ts';
 
 const M = 'replicator.v1.mittwald.de/';
 const REPLICA = 'kube-replicator.io/replica';
@@ -46,67 +47,7 @@ const allow = (namespaces: string) => ({ [`${M}replication-allowed`]: 'true', [`
 
 // ---- per-kind access, so one row can run over every kind --------------------------------------------
 
-const allKinds = ['Secret', 'ConfigMap', 'Role', 'RoleBinding', 'ServiceAccount'] as const;
-type Kind = (typeof allKinds)[number];
-type Obj = { metadata?: k8s.V1ObjectMeta } & Record<string, any>;
-
-interface KindOps {
-  create(namespace: string, body: Obj): Promise<Obj>;
-  read(namespace: string, name: string): Promise<Obj | undefined>;
-  /** JSON merge patch. */
-  patch(namespace: string, name: string, body: object): Promise<Obj>;
-  remove(namespace: string, name: string): Promise<unknown>;
-  /** The fields that carry `value` (what the kind replicates). */
-  content(value: string): Record<string, unknown>;
-  /** `value` back from an object, or undefined. */
-  valueOf(obj: Obj | undefined): string | undefined;
-}
-
-const ops: Record<Kind, KindOps> = {
-  Secret: {
-    create: (namespace, body) => c.core.createNamespacedSecret({ namespace, body }),
-    read: (namespace, name) => maybe(c.core.readNamespacedSecret({ namespace, name })),
-    patch: (namespace, name, body) => c.core.patchNamespacedSecret({ namespace, name, body }, mergePatch),
-    remove: (namespace, name) => c.core.deleteNamespacedSecret({ namespace, name }),
-    content: (v) => ({ type: 'Opaque', data: { value: b64(v) } }),
-    valueOf: (o) => decoded(o?.data).value,
-  },
-  ConfigMap: {
-    create: (namespace, body) => c.core.createNamespacedConfigMap({ namespace, body }),
-    read: (namespace, name) => maybe(c.core.readNamespacedConfigMap({ namespace, name })),
-    patch: (namespace, name, body) => c.core.patchNamespacedConfigMap({ namespace, name, body }, mergePatch),
-    remove: (namespace, name) => c.core.deleteNamespacedConfigMap({ namespace, name }),
-    content: (v) => ({ data: { value: v } }),
-    valueOf: (o) => o?.data?.value,
-  },
-  Role: {
-    create: (namespace, body) => c.rbac.createNamespacedRole({ namespace, body: body as k8s.V1Role }),
-    read: (namespace, name) => maybe(c.rbac.readNamespacedRole({ namespace, name })),
-    patch: (namespace, name, body) => c.rbac.patchNamespacedRole({ namespace, name, body }, mergePatch),
-    remove: (namespace, name) => c.rbac.deleteNamespacedRole({ namespace, name }),
-    content: (v) => ({ rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [v], verbs: ['get'] }] }),
-    valueOf: (o) => o?.rules?.[0]?.resourceNames?.[0],
-  },
-  RoleBinding: {
-    create: (namespace, body) => c.rbac.createNamespacedRoleBinding({ namespace, body: body as k8s.V1RoleBinding }),
-    read: (namespace, name) => maybe(c.rbac.readNamespacedRoleBinding({ namespace, name })),
-    patch: (namespace, name, body) => c.rbac.patchNamespacedRoleBinding({ namespace, name, body }, mergePatch),
-    remove: (namespace, name) => c.rbac.deleteNamespacedRoleBinding({ namespace, name }),
-    content: (v) => ({
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: v }],
-    }),
-    valueOf: (o) => o?.subjects?.[0]?.name,
-  },
-  ServiceAccount: {
-    create: (namespace, body) => c.core.createNamespacedServiceAccount({ namespace, body }),
-    read: (namespace, name) => maybe(c.core.readNamespacedServiceAccount({ namespace, name })),
-    patch: (namespace, name, body) => c.core.patchNamespacedServiceAccount({ namespace, name, body }, mergePatch),
-    remove: (namespace, name) => c.core.deleteNamespacedServiceAccount({ namespace, name }),
-    content: (v) => ({ imagePullSecrets: [{ name: v }] }),
-    valueOf: (o) => o?.imagePullSecrets?.[0]?.name,
-  },
-};
+const ops = kindOps(c);
 
 const hasData = (kind: Kind) => kind === 'Secret' || kind === 'ConfigMap';
 const lower = (kind: Kind) => kind.toLowerCase();

@@ -2,7 +2,7 @@
 // server's own escalation prevention decides what may be granted; and a Role is never created under a name
 // that someone else's RoleBinding already references.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { admin, createNamespace, deleteNamespace, maybe, uniqueName, waitFor, waitForEvent } from './support/cluster.ts';
+import { admin, createNamespace, deleteNamespace, maybe, uniqueName, waitFor, waitForEvent, createRbacWriter, deleteRbacWriter } from './support/cluster.ts';
 import { startTestOperator, type TestOperator } from './support/operator.ts';
 
 const M = 'replicator.v1.mittwald.de/';
@@ -16,24 +16,13 @@ let operator: TestOperator;
 
 beforeAll(async () => {
   for (const n of [system, src, teamB]) await createNamespace(c, n);
-  await c.core.createNamespacedServiceAccount({ namespace: system, body: { metadata: { name: 'rbac-writer' } } });
-  // What the admin allows to be granted: manage Roles/RoleBindings, and read ConfigMaps. Nothing else.
-  await c.rbac.createClusterRole({ body: { metadata: { name: writerRole }, rules: [
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] },
-  ] } });
-  await c.rbac.createClusterRoleBinding({ body: {
-    metadata: { name: writerRole },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: writerRole },
-    subjects: [{ kind: 'ServiceAccount', name: 'rbac-writer', namespace: system }],
-  } });
-  operator = await startTestOperator([`--rbac-writer=${system}/rbac-writer`, `--trusted-rbac-namespaces=${src}`]);
+  const writer = await createRbacWriter(c, system, writerRole);
+  operator = await startTestOperator([`--rbac-writer=${writer}`, `--trusted-rbac-namespaces=${src}`]);
 });
 
 afterAll(async () => {
   await operator?.stop();
-  await c.rbac.deleteClusterRoleBinding({ name: writerRole }).catch(() => undefined);
-  await c.rbac.deleteClusterRole({ name: writerRole }).catch(() => undefined);
+  await deleteRbacWriter(c, writerRole);
   await Promise.all([system, src, teamB].map((n) => deleteNamespace(c, n, false)));
 });
 

@@ -7,6 +7,7 @@ import {
   admin, b64, createNamespace, decoded, deleteNamespace, maybe, uniqueName, waitFor, waitForEvent,
 } from './support/cluster.ts';
 import { startTestOperator, type TestOperator } from './support/operator.ts';
+import { kindOps, type Kind } from './support/kind-ops.ts';
 
 const M = 'replicator.v1.mittwald.de/';
 const REPLICA = 'kube-replicator.io/replica';
@@ -37,59 +38,7 @@ const allow = (namespaces: string) => ({ [`${M}replication-allowed`]: 'true', [`
 
 // ---- per-kind access, so one case can run over every kind ---------------------------------------------
 
-type Kind = 'Secret' | 'ConfigMap' | 'Role' | 'RoleBinding' | 'ServiceAccount';
-type Obj = { metadata?: k8s.V1ObjectMeta } & Record<string, any>;
-
-interface KindOps {
-  create(namespace: string, body: Obj): Promise<Obj>;
-  read(namespace: string, name: string): Promise<Obj | undefined>;
-  remove(namespace: string, name: string): Promise<unknown>;
-  /** The fields that carry `value` (what the kind replicates). */
-  content(value: string): Record<string, unknown>;
-  /** `value` back from an object, or undefined. */
-  valueOf(obj: Obj | undefined): string | undefined;
-}
-
-const ops: Record<Kind, KindOps> = {
-  Secret: {
-    create: (namespace, body) => c.core.createNamespacedSecret({ namespace, body }),
-    read: (namespace, name) => maybe(c.core.readNamespacedSecret({ namespace, name })),
-    remove: (namespace, name) => c.core.deleteNamespacedSecret({ namespace, name }),
-    content: (v) => ({ type: 'Opaque', data: { value: b64(v) } }),
-    valueOf: (o) => decoded(o?.data).value,
-  },
-  ConfigMap: {
-    create: (namespace, body) => c.core.createNamespacedConfigMap({ namespace, body }),
-    read: (namespace, name) => maybe(c.core.readNamespacedConfigMap({ namespace, name })),
-    remove: (namespace, name) => c.core.deleteNamespacedConfigMap({ namespace, name }),
-    content: (v) => ({ data: { value: v } }),
-    valueOf: (o) => o?.data?.value,
-  },
-  Role: {
-    create: (namespace, body) => c.rbac.createNamespacedRole({ namespace, body: body as k8s.V1Role }),
-    read: (namespace, name) => maybe(c.rbac.readNamespacedRole({ namespace, name })),
-    remove: (namespace, name) => c.rbac.deleteNamespacedRole({ namespace, name }),
-    content: (v) => ({ rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [v], verbs: ['get'] }] }),
-    valueOf: (o) => o?.rules?.[0]?.resourceNames?.[0],
-  },
-  RoleBinding: {
-    create: (namespace, body) => c.rbac.createNamespacedRoleBinding({ namespace, body: body as k8s.V1RoleBinding }),
-    read: (namespace, name) => maybe(c.rbac.readNamespacedRoleBinding({ namespace, name })),
-    remove: (namespace, name) => c.rbac.deleteNamespacedRoleBinding({ namespace, name }),
-    content: (v) => ({
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: v }],
-    }),
-    valueOf: (o) => o?.subjects?.[0]?.name,
-  },
-  ServiceAccount: {
-    create: (namespace, body) => c.core.createNamespacedServiceAccount({ namespace, body }),
-    read: (namespace, name) => maybe(c.core.readNamespacedServiceAccount({ namespace, name })),
-    remove: (namespace, name) => c.core.deleteNamespacedServiceAccount({ namespace, name }),
-    content: (v) => ({ imagePullSecrets: [{ name: v }] }),
-    valueOf: (o) => o?.imagePullSecrets?.[0]?.name,
-  },
-};
+const ops = kindOps(c);
 
 function make(kind: Kind, namespace: string, name: string, value: string, annotations: Record<string, string> = {}, labels?: Record<string, string>) {
   return ops[kind].create(namespace, { metadata: { name, annotations, labels }, ...ops[kind].content(value) });

@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   admin, b64, clientsFor, createNamespace, decoded, deleteNamespace, expectStatus, maybe, uniqueName, userKubeConfig,
-  waitFor, waitForEvent, type Clients,
-} from './support/cluster.ts';
+  waitFor, waitForEvent, type Clients, createRbacWriter, deleteRbacWriter } from './support/cluster.ts';
 import { startTestOperator, type TestOperator } from './support/operator.ts';
 
 const M = 'replicator.v1.mittwald.de/';
@@ -83,17 +82,7 @@ beforeAll(async () => {
   }
   tenantA = clientsFor(userKubeConfig(userA));
   tenantB = clientsFor(userKubeConfig(userB));
-  // The writer, as in escalation.test.ts: manage Roles/RoleBindings and read ConfigMaps; nothing else.
-  await c.core.createNamespacedServiceAccount({ namespace: system, body: { metadata: { name: 'rbac-writer' } } });
-  await c.rbac.createClusterRole({ body: { metadata: { name: writerRole }, rules: [
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] },
-  ] } });
-  await c.rbac.createClusterRoleBinding({ body: {
-    metadata: { name: writerRole },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: writerRole },
-    subjects: [{ kind: 'ServiceAccount', name: 'rbac-writer', namespace: system }],
-  } });
+  await createRbacWriter(c, system, writerRole);
   // The RBAC authorizer learns about new bindings through its own informer: wait until they hold.
   await waitFor('tenant-a is admin in team-a', async () => Boolean(await tenantA.core.listNamespacedSecret({ namespace: teamA })));
   await waitFor('tenant-b is admin in team-b', async () => Boolean(await tenantB.core.listNamespacedSecret({ namespace: teamB })));
@@ -102,10 +91,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!operatorStopped) await operator?.stop();
-  for (const name of [writerRole, labelRole]) {
-    await c.rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
-    await c.rbac.deleteClusterRole({ name }).catch(() => undefined);
-  }
+  for (const name of [writerRole, labelRole]) await deleteRbacWriter(c, name); // both are a ClusterRole + binding of that name
   await Promise.all(namespaces.map((n) => deleteNamespace(c, n, false)));
 }, 60_000);
 
