@@ -72,6 +72,9 @@ describe('restart safety', () => {
     await waitFor('every replica reconciled', async () => (await metricSum(third.statusUrl, 'kube_replicator_reconcile_total')) >= N + 1);
     await waitFor('the work queue to drain', async () => (await metricSum(third.statusUrl, 'kube_replicator_workqueue_depth')) === 0);
     await third.kill('SIGTERM');
-    expect(audit.writes()).toEqual([]);
+    // Its own namespaces only: the control plane is shared, and other files' namespaces may still be terminating.
+    const ours = new Set([source, ...targets]);
+    expect(audit.writes().filter((w) => w.namespace && ours.has(w.namespace))).toEqual([]);
+    expect(audit.writes().filter((w) => !w.namespace)).toEqual([]);
   }, 300_000);
 });

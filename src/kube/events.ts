@@ -41,7 +41,26 @@ export class EventRecorder {
     this.recent.delete(key);
     this.recent.set(key, now);
     if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value!);
+    void this.create(e, now);
+  }
+
+  /**
+   * Creates the Event unless the cluster already has the same one, recent (e.g. recorded before a restart):
+   * a standing problem costs one read after a restart, not a write.
+   */
+  private async create(e: RecordedEvent, now: number): Promise<void> {
     const namespace = e.involved.namespace || 'default';
+    if (e.involved.uid) {
+      try {
+        const existing = await this.client.request<{ items: { message?: string; type?: string; lastTimestamp?: string; eventTime?: string }[] }>(
+          'GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`,
+          { query: { fieldSelector: `involvedObject.uid=${e.involved.uid},reason=${e.reason}` } });
+        const message = e.message.slice(0, 1024);
+        if (existing.items.some((x) => x.message === message && x.type === e.type && now - Date.parse(x.lastTimestamp ?? x.eventTime ?? '') < this.repeatAfterMs)) return;
+      } catch {
+        // cannot tell: record it
+      }
+    }
     const ts = new Date(now).toISOString();
     const body = {
       metadata: { generateName: `${e.involved.name.slice(0, 200)}.`, namespace },
@@ -57,7 +76,7 @@ export class EventRecorder {
       count: 1,
     };
     this.onRecord?.(e);
-    this.client.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, { body })
+    await this.client.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, { body })
       .catch((err: unknown) => this.onError?.(err, e));
   }
 }
