@@ -14,7 +14,7 @@ import { pullSourceFromAnnotations, pushRuleFromAnnotations } from '../rules/ann
 import { policiesPath, policyRule, policySelectsSource, type CompiledPolicy, type ReplicationPolicy } from '../rules/policy-rules.ts';
 import { ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
 import type { NamespaceView, PushRule, Settings } from '../rules/types.ts';
-import { provenance } from '../rules/vocabulary.ts';
+import { annotations, provenance } from '../rules/vocabulary.ts';
 import { KindState } from './kind-state.ts';
 import { PolicyTracker } from './policy-tracker.ts';
 import { WorkQueue } from './queue.ts';
@@ -387,7 +387,6 @@ export class Controller {
   private async planFor(target: ObjectRef, state: KindState): Promise<Plan> {
     const nsObj = this.namespaces.get(target.namespace);
     const liveMeta = state.metadata(target.namespace, target.name) ?? state.replicas.get(`${target.namespace}/${target.name}`);
-    const live = liveMeta ? await state.full(target.namespace, target.name) : undefined;
     const candidates: Candidate[] = [];
     if (nsObj) {
       const view = namespaceView(nsObj);
@@ -397,6 +396,12 @@ export class Controller {
         if (source) candidates.push({ rule, source });
       }
     }
+    // An object no rule wants, that does not pull and is not our replica, needs no work: never fetch (or cache)
+    // its content, or every change anywhere in the cluster would cost a GET and memory.
+    const involved = candidates.length > 0 || Boolean(liveMeta?.metadata.annotations?.[annotations.replicateFrom])
+      || state.replicas.get(`${target.namespace}/${target.name}`) !== undefined;
+    if (!involved) return { outcome: 'Nothing', notes: [] };
+    const live = liveMeta ? await state.full(target.namespace, target.name) : undefined;
     let pull: PullInput | undefined;
     if (live) {
       const parsed = pullSourceFromAnnotations(target.kind, live);
