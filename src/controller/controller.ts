@@ -369,9 +369,7 @@ export class Controller {
     try {
       result = await this.planFor(target, state);
       for (const n of result.notes) this.note(n);
-      if (result.notes.some((n) => n.type === 'Warning')) {
-        for (const n of result.notes) if (n.type === 'Warning') this.opts.observer?.refused?.(target.kind, n.reason);
-      }
+      for (const n of result.notes) if (n.type === 'Warning') this.opts.observer?.refused?.(target.kind, n.reason);
       if (result.write) await this.execute(target, state, result);
       this.policies.record(key, result);
       this.opts.observer?.reconciled?.(target.kind, result.outcome, (performance.now() - started) / 1000);
@@ -464,7 +462,7 @@ export class Controller {
       : `could not ${p?.write?.type ?? 'reconcile'} ${formatRef(target)}: ${describe(err)}${status === 422 ? ' (not retried until the source or the target changes)' : ''}`;
     const reason = escalation ? 'EscalationRefused' : 'ReplicationFailed';
     this.log.error(message, { kind: target.kind, namespace: target.namespace, name: target.name, attempt: this.queue.failuresOf(refKey(target)) + 1 });
-    const source = p?.owner ? ruleSource(p.owner) : undefined;
+    const source = p?.owner ? this.rules.get(p.owner)?.source : undefined;
     if (source) this.note({ on: source, type: 'Warning', reason, message });
     this.note({ on: target, type: 'Warning', reason, message });
     // 422: the API server will refuse the same object again (e.g. a TLS Secret cannot lose tls.crt); a change of
@@ -503,17 +501,11 @@ function annotationsChanged(obj: KubeObject, old: KubeObject | undefined): boole
 }
 
 function hasPullConsent(obj: KubeObject): boolean {
-  return Object.keys(obj.metadata.annotations ?? {}).some((k) => k.endsWith('/replication-allowed'));
+  return annotations.replicationAllowed in (obj.metadata.annotations ?? {});
 }
 
 function refOfObj(kind: Kind, obj: KubeObject): ObjectRef {
   return { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
-}
-
-/** `annotation:Kind/ns/name` or `policy:<name>:Kind/ns/name` → the source ref. */
-function ruleSource(ruleId: string): ObjectRef | undefined {
-  const m = /^(?:annotation|policy:[^:]+):(.*)$/.exec(ruleId);
-  return m ? parseRefKey(m[1]!) : undefined;
 }
 
 function rfc3339(d: Date): string {
