@@ -47,8 +47,6 @@ export interface ControllerObserver {
   statusWritten?(policy: string): void;
 }
 
-const group = (sourceNamespace: string) => sourceNamespace;
-
 export class Controller {
   readonly states = new Map<Kind, KindState>();
   readonly namespaces: Informer<Namespace>;
@@ -175,7 +173,7 @@ export class Controller {
   // ---- events → keys ---------------------------------------------------------------------------
 
   private enqueue(ref: ObjectRef, groupName = ref.namespace): void {
-    this.queue.add(refKey(ref), group(groupName));
+    this.queue.add(refKey(ref), groupName);
   }
 
   private onObject(kind: Kind, type: InformerEvent, obj: KubeObject, old: KubeObject | undefined): void {
@@ -185,7 +183,7 @@ export class Controller {
     this.indexPush(kind, key, type === 'delete' ? undefined : obj, old);
     this.indexPolicySources(kind, key, type === 'delete' ? undefined : obj);
     this.indexPull(kind, key, type === 'delete' ? undefined : obj);
-    for (const t of this.pullTargetsOf.get(key) ?? []) this.queue.add(t, group(ref.namespace));
+    for (const t of this.pullTargetsOf.get(key) ?? []) this.queue.add(t, ref.namespace);
     if (kind === 'Role' && type !== 'update') this.enqueueWaitingBindings(ref.namespace);
   }
 
@@ -199,7 +197,7 @@ export class Controller {
     const now = type === 'delete' ? undefined : sourceOf(obj);
     if (before && before !== now) removeFrom(this.replicasOf, before, key);
     if (now) addTo(this.replicasOf, now, key);
-    this.queue.add(key, group(obj.metadata.namespace ?? ''));
+    this.queue.add(key, obj.metadata.namespace ?? '');
   }
 
   private onNamespace(type: InformerEvent, ns: Namespace, old: Namespace | undefined): void {
@@ -319,10 +317,10 @@ export class Controller {
     const sourceKey = refKey(rule.source);
     for (const ns of this.namespaces.values()) {
       if (ruleTargetsNamespace(rule, namespaceView(ns), this.opts.settings)) {
-        visit(refKey({ kind: rule.source.kind, namespace: ns.metadata.name, name: rule.source.name }), group(rule.source.namespace));
+        visit(refKey({ kind: rule.source.kind, namespace: ns.metadata.name, name: rule.source.name }), rule.source.namespace);
       }
     }
-    for (const t of this.replicasOf.get(sourceKey) ?? []) visit(t, group(rule.source.namespace));
+    for (const t of this.replicasOf.get(sourceKey) ?? []) visit(t, rule.source.namespace);
   }
 
   private enqueueWaitingBindings(namespace: string): void {
@@ -340,9 +338,9 @@ export class Controller {
   forEachKey(visit: (key: string, group: string) => void): void {
     for (const rule of this.rules.values()) this.forEachRuleTarget(rule, visit);
     for (const s of this.states.values()) {
-      for (const r of s.replicas.values()) visit(refKey(refOfObj(s.kind, r)), group(r.metadata.namespace ?? ''));
+      for (const r of s.replicas.values()) visit(refKey(refOfObj(s.kind, r)), r.metadata.namespace ?? '');
     }
-    for (const t of this.pullSourceOf.keys()) visit(t, group(parseRefKey(t).namespace));
+    for (const t of this.pullSourceOf.keys()) visit(t, parseRefKey(t).namespace);
   }
 
   /** Treats `p` as if it were applied (the `plan -f` command); returns its compile result. */
