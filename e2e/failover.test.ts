@@ -5,11 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { admin, b64, createNamespace, deleteNamespace, uniqueName, waitFor } from '../test/support/cluster.ts';
 import { AuditWrites, OperatorProcess } from './support/process.ts';
+import { releaseNamespace, suiteRelease } from '../test/support/chart-identity.ts';
 
 const N = 60;
 const c = admin();
 const run = uniqueName('ha');
-const leaseNs = `${run}-system`;
+// The Lease lives where the chart's Role lets its ServiceAccount hold one: the release namespace.
+const leaseNs = releaseNamespace(suiteRelease);
 const source = `${run}-src`;
 const targets = Array.from({ length: N }, (_, i) => `${run}-${String(i).padStart(2, '0')}`);
 const args = ['--leader-elect', `--leader-election-namespace=${leaseNs}`, `--leader-election-id=${run}`,
@@ -26,14 +28,14 @@ const lease = () => c.kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLeas
 const replicas = async () => (await c.core.listSecretForAllNamespaces({ labelSelector: `kube-replicator.io/source-namespace=${source}` })).items;
 
 beforeAll(async () => {
-  for (const n of [leaseNs, source]) await createNamespace(c, n);
+  await createNamespace(c, source);
   for (let i = 0; i < N; i += 20) await Promise.all(targets.slice(i, i + 20).map((n) => createNamespace(c, n, { 'ha-run': run })));
 }, 120_000);
 
 afterAll(async () => {
   await a.kill('SIGKILL');
   await b.kill('SIGKILL');
-  await Promise.all([leaseNs, source, ...targets].map((n) => deleteNamespace(c, n, false)));
+  await Promise.all([source, ...targets].map((n) => deleteNamespace(c, n, false)));
 }, 120_000);
 
 describe('leader election', () => {

@@ -4,61 +4,18 @@
 // replicates only what rbacWriter.grantable allows.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { chart, helm, helmOk, parseObjects, render, repoRoot, type Obj, type Rule } from './support/helm.ts';
 import { flagSpecs } from '../src/cli/flags.ts';
-import { resolveBinaries } from '../tools/controlplane/binaries.ts';
 import { kubectl, OperatorProcess } from '../e2e/support/process.ts';
 import {
   admin, b64, controlPlaneInfo, createNamespace, decoded, deleteNamespace, maybe, serviceAccountKubeConfig, uniqueName, waitFor, waitForEvent,
 } from './support/cluster.ts';
 
-const root = join(import.meta.dirname, '..');
-const chart = join(root, 'charts', 'kube-replicator');
+const root = repoRoot;
 const M = 'replicator.v1.mittwald.de/';
-
-interface Rule { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
-interface Obj {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  rules?: Rule[];
-  aggregationRule?: { clusterRoleSelectors: { matchLabels: Record<string, string> }[] };
-  spec?: any;
-  [k: string]: unknown;
-}
-
-/** helm with every home folder inside the control plane's folder: never the user's ~/.config, ~/.cache or ~/.kube. */
-function helm(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const home = join(controlPlaneInfo().dir, 'helm-home');
-  mkdirSync(home, { recursive: true });
-  const env = {
-    PATH: process.env.PATH, HOME: home, KUBECONFIG: controlPlaneInfo().kubeconfig,
-    HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data'),
-  };
-  const r = spawnSync(resolveBinaries().helm, args, { env, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function helmOk(args: string[]): string {
-  const r = helm(args);
-  if (r.status !== 0) throw new Error(`helm ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
-
-function parseObjects(yamlText: string): Obj[] {
-  return parseAllDocuments(yamlText).map((d) => d.toJS() as Obj | null).filter((o): o is Obj => o !== null);
-}
-
-/** `helm template` of the chart as release `release` in namespace `namespace`, with `--set`-style values. */
-function render(values: string[] = [], opts: { release?: string; namespace?: string; includeCrds?: boolean } = {}): Obj[] {
-  const args = ['template', opts.release ?? 'kube-replicator', chart, '--namespace', opts.namespace ?? 'kube-replicator'];
-  if (opts.includeCrds) args.push('--include-crds');
-  for (const v of values) args.push(v.startsWith('--') ? v : `--set=${v}`);
-  return parseObjects(helmOk(args));
-}
 
 const kustomize = (dir: string) => parseObjects(kubectl(['kustomize', join(root, dir)]));
 const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
@@ -133,7 +90,7 @@ describe('Helm chart', () => {
     // The operator may impersonate its writer, and nobody else.
     const impersonate = must(objs, 'ClusterRole', 'kube-replicator').rules!.filter((r) => r.verbs.includes('impersonate'));
     expect(impersonate).toEqual([{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'], resourceNames: ['kube-replicator-rbac-writer'] }]);
-    expect(must(objs, 'ClusterRole', 'kube-replicator-grantable').aggregationRule).toEqual({ clusterRoleSelectors: [{ matchLabels: { 'kube-replicator.io/aggregate-to-grantable': 'true' } }] });
+    expect(must(objs, 'ClusterRole', 'kube-replicator-grantable').aggregationRule).toEqual({ clusterRoleSelectors: [{ matchLabels: { 'kube-replicator.io/grantable-for': 'kube-replicator' } }] });
     expect(must(objs, 'Role', 'kube-replicator-leader-election').rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }]);
   });
 
@@ -215,9 +172,13 @@ describe('Helm chart', () => {
   it('rbacWriter.grantable renders a ClusterRole that the grantable ClusterRole aggregates', () => {
     const objs = render(['--set-json=rbacWriter.grantable=[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]']);
     const values = must(objs, 'ClusterRole', 'kube-replicator-grantable-values');
-    expect(values.metadata.labels!['kube-replicator.io/aggregate-to-grantable']).toBe('true');
+    expect(values.metadata.labels!['kube-replicator.io/grantable-for']).toBe('kube-replicator');
     expect(values.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }]);
     expect(find(render(), 'ClusterRole', 'kube-replicator-grantable-values')).toBeUndefined();
+    // Per release: a second release's grantable rules never aggregate into this one's.
+    const other = render(['--set-json=rbacWriter.grantable=[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}]'], { release: 'other' });
+    expect(must(other, 'ClusterRole', 'other-kube-replicator-grantable-values').metadata.labels!['kube-replicator.io/grantable-for']).toBe('other-kube-replicator');
+    expect(must(other, 'ClusterRole', 'other-kube-replicator-grantable').aggregationRule!.clusterRoleSelectors).toEqual([{ matchLabels: { 'kube-replicator.io/grantable-for': 'other-kube-replicator' } }]);
   });
 
   it('values.schema.json rejects bad values, and helm refuses to render them', () => {

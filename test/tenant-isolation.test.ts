@@ -9,14 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   admin, b64, clientsFor, createNamespace, decoded, deleteNamespace, expectStatus, maybe, uniqueName, userKubeConfig,
-  waitFor, waitForEvent, type Clients, createRbacWriter, deleteRbacWriter } from './support/cluster.ts';
+  waitFor, waitForEvent, type Clients, deleteClusterRoleWithBinding } from './support/cluster.ts';
+import { chartIdentity, configMapReadsOnly, type ChartIdentity } from './support/chart-identity.ts';
 import { startTestOperator, type TestOperator } from './support/operator.ts';
 
 const M = 'replicator.v1.mittwald.de/';
 const REPLICA = 'kube-replicator.io/replica';
 const c = admin();
 const run = uniqueName('ti');
-const system = `${run}-system`;
 const teamA = `${run}-team-a`;
 const teamB = `${run}-team-b`;
 const teamC = `${run}-team-c`; // a third tenant's namespace (consent given to it, not to team-a)
@@ -25,18 +25,17 @@ const sink = `${run}-team-a-sink`; // where tenant-a's flood goes
 const payments = `${run}-payments`; // selected by a label-based push rule meant for it only
 // A name that makes `(a+)+$` and `(a|a)*b` backtrack catastrophically in a backtracking engine (2^50 paths).
 const aaa = uniqueName('a'.repeat(50));
-const namespaces = [system, teamA, teamB, teamC, shared, sink, payments, aaa];
+const namespaces = [teamA, teamB, teamC, shared, sink, payments, aaa];
 const tierLabel = `tier-${run}`;
 const userA = `tenant-a-${run}`;
 const userB = `tenant-b-${run}`;
-const writerRole = `${run}-writer`;
 const labelRole = `${run}-label-team-a`;
-const writerFlag = `--rbac-writer=${system}/rbac-writer`;
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 let tenantA: Clients;
 let tenantB: Clients;
 let operator: TestOperator;
+let identity: ChartIdentity;
 let operatorStopped = false;
 /** Every operator of this file, for the final scan of all their log lines. */
 const operators: TestOperator[] = [];
@@ -52,7 +51,7 @@ function secretValue(what: string): string {
 }
 
 async function start(flags: string[]): Promise<void> {
-  operator = await startTestOperator(flags);
+  operator = await startTestOperator(flags, identity);
   operatorStopped = false;
   operators.push(operator);
 }
@@ -82,16 +81,17 @@ beforeAll(async () => {
   }
   tenantA = clientsFor(userKubeConfig(userA));
   tenantB = clientsFor(userKubeConfig(userB));
-  await createRbacWriter(c, system, writerRole);
+  // The chart's permissions, with an RBAC writer that may grant ConfigMap reads only.
+  identity = await chartIdentity('kr-tenants', configMapReadsOnly);
   // The RBAC authorizer learns about new bindings through its own informer: wait until they hold.
   await waitFor('tenant-a is admin in team-a', async () => Boolean(await tenantA.core.listNamespacedSecret({ namespace: teamA })));
   await waitFor('tenant-b is admin in team-b', async () => Boolean(await tenantB.core.listNamespacedSecret({ namespace: teamB })));
-  await start([writerFlag]); // the secure default: no --trusted-rbac-namespaces
+  await start([]); // the secure default: no --trusted-rbac-namespaces
 }, 60_000);
 
 afterAll(async () => {
   if (!operatorStopped) await operator?.stop();
-  for (const name of [writerRole, labelRole]) await deleteRbacWriter(c, name); // both are a ClusterRole + binding of that name
+  await deleteClusterRoleWithBinding(c, labelRole);
   await Promise.all(namespaces.map((n) => deleteNamespace(c, n, false)));
 }, 60_000);
 
@@ -291,19 +291,19 @@ describe('tenant isolation (tenant-a attacks tenant-b through the operator)', ()
   describe('with team-a trusted for RBAC push (--trusted-rbac-namespaces=<team-a>): the writer and RoleNameInUse still refuse', () => {
     beforeAll(async () => {
       await stop();
-      await start([writerFlag, `--trusted-rbac-namespaces=${teamA}`]);
+      await start([`--trusted-rbac-namespaces=${teamA}`]);
     }, 60_000);
 
     afterAll(async () => {
       await stop();
-      await start([writerFlag]); // back to the secure default for the rest of the file
+      await start([]); // back to the secure default for the rest of the file
     }, 60_000);
 
     it('attack 2 (trusted): the RoleBinding to admin in team-b is refused by the writer (EscalationRefused)', async () => {
       const before = await rbacSnapshot(teamB);
       const ev = await waitForEvent(c, teamA, 'tenant-a-admin', 'EscalationRefused');
       expect(ev.type).toBe('Warning');
-      expect(ev.message).toContain(`the RBAC writer ${system}/rbac-writer may not create RoleBinding ${teamB}/tenant-a-admin`);
+      expect(ev.message).toContain(`the RBAC writer ${identity.rbacWriter} may not create RoleBinding ${teamB}/tenant-a-admin`);
       expect(ev.message).toContain('would grant more than the writer holds');
       expect(await roleBinding(teamB, 'tenant-a-admin')).toBeUndefined();
       expect(await rbacSnapshot(teamB)).toEqual(before);

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveBinaries } from '../../tools/controlplane/binaries.ts';
 import { controlPlaneInfo, waitFor } from '../../test/support/cluster.ts';
+import { chartIdentity, withRbacWriter } from '../../test/support/chart-identity.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -31,10 +32,13 @@ export class OperatorProcess {
   readonly logFile: string;
   statusUrl = '';
   private readonly args: string[];
-  private readonly kubeconfig: string;
+  private readonly kubeconfig?: string;
 
-  /** `kubeconfig`: the identity the operator runs as (default: the control plane's admin). */
-  constructor(name: string, args: string[] = [], kubeconfig = controlPlaneInfo().kubeconfig) {
+  /**
+   * `kubeconfig`: the identity the operator runs as, with `args` as given. Default: the Helm chart's ServiceAccount
+   * and RBAC writer (test/support/chart-identity.ts), never admin.
+   */
+  constructor(name: string, args: string[] = [], kubeconfig?: string) {
     this.logFile = join(controlPlaneInfo().dir, `operator-${name}-${process.pid}.log`);
     this.args = args;
     this.kubeconfig = kubeconfig;
@@ -43,8 +47,11 @@ export class OperatorProcess {
   async start(): Promise<void> {
     const port = await freePort();
     this.statusUrl = `http://127.0.0.1:${port}`;
+    const identity = this.kubeconfig ? undefined : await chartIdentity();
+    const kubeconfig = this.kubeconfig ?? await identity!.kubeconfigFile();
+    const args = identity ? withRbacWriter(this.args, identity) : this.args;
     const out = openSync(this.logFile, 'a');
-    this.proc = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${this.kubeconfig}`, `--status-addr=127.0.0.1:${port}`, '--log-level=debug', ...this.args], {
+    this.proc = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${kubeconfig}`, `--status-addr=127.0.0.1:${port}`, '--log-level=debug', ...args], {
       stdio: ['ignore', out, out], env: { PATH: process.env.PATH },
     });
     closeSync(out);
@@ -77,12 +84,14 @@ export class AuditWrites {
     this.offset = statSync(controlPlaneInfo().auditLog).size;
   }
 
-  /** Every write by any kube-replicator process since mark(), with who (User-Agent) and when. */
-  entries(): { verb: string; resource: string; userAgent: string; at: number }[] {
+  /** Every write by any kube-replicator process since mark(), with who (User-Agent, authenticated and impersonated user) and when. */
+  entries(): { verb: string; resource: string; namespace?: string; userAgent: string; user: string; impersonatedUser?: string; at: number }[] {
     const lines = readFileSync(controlPlaneInfo().auditLog).subarray(this.offset).toString('utf8').split('\n').filter(Boolean);
-    return lines.map((l) => JSON.parse(l) as { stage: string; verb: string; userAgent?: string; requestReceivedTimestamp: string; objectRef?: { resource: string } })
+    return lines.map((l) => JSON.parse(l) as { stage: string; verb: string; userAgent?: string; requestReceivedTimestamp: string; objectRef?: { resource: string; namespace?: string };
+      user: { username: string }; impersonatedUser?: { username: string } })
       .filter((e) => e.stage === 'ResponseComplete' && (e.userAgent ?? '').startsWith('kube-replicator'))
-      .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource ?? '', userAgent: e.userAgent!, at: Date.parse(e.requestReceivedTimestamp) }));
+      .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource ?? '', namespace: e.objectRef?.namespace, userAgent: e.userAgent!, user: e.user.username,
+        impersonatedUser: e.impersonatedUser?.username, at: Date.parse(e.requestReceivedTimestamp) }));
   }
 
   /** `subresource` is set for writes to a subresource (e.g. `status`), absent otherwise. */

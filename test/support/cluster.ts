@@ -141,27 +141,8 @@ export async function waitForEvent(c: Clients, namespace: string, name: string, 
   }, timeoutMs);
 }
 
-/**
- * The escalation guard's identity for tests: ServiceAccount `rbac-writer` in `namespace`, allowed to manage Roles
- * and RoleBindings and to read ConfigMaps, nothing else (so it can grant only ConfigMap reads). Returns the
- * `--rbac-writer` value.
- */
-export async function createRbacWriter(c: Clients, namespace: string, clusterRole: string): Promise<string> {
-  await c.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'rbac-writer' } } });
-  await c.rbac.createClusterRole({ body: { metadata: { name: clusterRole }, rules: [
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] },
-  ] } });
-  await c.rbac.createClusterRoleBinding({ body: {
-    metadata: { name: clusterRole },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-    subjects: [{ kind: 'ServiceAccount', name: 'rbac-writer', namespace }],
-  } });
-  return `${namespace}/rbac-writer`;
-}
-
-/** Deletes a ClusterRole and the ClusterRoleBinding of the same name (as createRbacWriter makes them). */
-export async function deleteRbacWriter(c: Clients, clusterRole: string): Promise<void> {
+/** Deletes a ClusterRole and the ClusterRoleBinding of the same name. */
+export async function deleteClusterRoleWithBinding(c: Clients, clusterRole: string): Promise<void> {
   await c.rbac.deleteClusterRoleBinding({ name: clusterRole }).catch(() => undefined);
   await c.rbac.deleteClusterRole({ name: clusterRole }).catch(() => undefined);
 }

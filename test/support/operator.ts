@@ -1,12 +1,12 @@
 // Runs the operator in-process against the test control plane, capturing every log line (all levels),
-// so tests can assert on logs and scan them for leaked secret values.
+// so tests can assert on logs and scan them for leaked secret values. It runs with exactly the Helm chart's
+// permissions (a token of the chart's ServiceAccount, RBAC written through the chart's RBAC writer), never as admin.
 import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { parseArgs } from '../../src/cli/flags.ts';
 import { createLogger } from '../../src/log.ts';
 import { startOperator, type Operator } from '../../src/operator.ts';
-import { adminKubeConfig } from './cluster.ts';
+import { chartIdentity, withRbacWriter, type ChartIdentity } from './chart-identity.ts';
 
 export interface TestOperator {
   op: Operator;
@@ -15,8 +15,11 @@ export interface TestOperator {
   stop(): Promise<void>;
 }
 
-export async function startTestOperator(flags: string[] = [], kc: KubeConfig = adminKubeConfig()): Promise<TestOperator> {
-  const o = parseArgs(['run', '--status-addr=127.0.0.1:0', '--log-level=debug', ...flags]);
+/** `identity`: the chart release whose permissions the operator gets (default: the one every suite shares). */
+export async function startTestOperator(flags: string[] = [], identity?: ChartIdentity): Promise<TestOperator> {
+  const as = identity ?? await chartIdentity();
+  const kc = await as.kubeConfig();
+  const o = parseArgs(['run', '--status-addr=127.0.0.1:0', '--log-level=debug', ...withRbacWriter(flags, as)]);
   const stream = new PassThrough();
   const logs: string[] = [];
   stream.setEncoding('utf8');

@@ -1,0 +1,86 @@
+// Test operators run with exactly the permissions the Helm chart grants: the chart's RBAC objects (`helm template`,
+// nothing edited) are applied for a release, and the operator authenticates with a token of the chart's
+// ServiceAccount and writes RBAC through the chart's RBAC writer, as the chart's Deployment does.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kubectl } from '../../e2e/support/process.ts';
+import { admin, controlPlaneInfo, serviceAccountKubeConfig, waitFor } from './cluster.ts';
+import { render, type Rule } from './helm.ts';
+
+export interface ChartIdentity {
+  /** The release namespace: the ServiceAccounts and the leader-election Role live here. */
+  namespace: string;
+  /** The `--rbac-writer` value the chart's Deployment passes. */
+  rbacWriter: string;
+  /** A fresh kubeconfig with a token for the chart's operator ServiceAccount. */
+  kubeConfig(): Promise<KubeConfig>;
+  /** The same, written to a file (for operator processes and kubectl). */
+  kubeconfigFile(): Promise<string>;
+}
+
+const rbacKinds = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+
+/**
+ * What the engine and policy suites replicate: Roles reading ConfigMaps, Pods and Secrets, and RoleBindings to the
+ * `view` and `edit` ClusterRoles (`bind` on exactly those, so the writer need not hold everything they grant).
+ */
+export const suiteGrantable: Rule[] = [
+  { apiGroups: [''], resources: ['configmaps', 'pods', 'secrets'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['view', 'edit'] },
+];
+
+/** The release every engine and policy suite shares, and where a chart release keeps its namespaced objects. */
+export const suiteRelease = 'kr-suite';
+export const releaseNamespace = (release: string) => `${release}-system`;
+
+/** A writer that may grant only ConfigMap reads: the escalation and tenant-isolation suites' refusals rest on it. */
+export const configMapReadsOnly: Rule[] = [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }];
+
+const installed = new Map<string, Promise<ChartIdentity>>();
+
+/**
+ * Applies the chart's RBAC for `release` (idempotent: kubectl apply) with `rbacWriter.grantable` set to
+ * `grantable`, and waits until kube-controller-manager has aggregated it. The default is the identity every
+ * engine and policy suite runs under.
+ */
+export function chartIdentity(release = suiteRelease, grantable: Rule[] = suiteGrantable): Promise<ChartIdentity> {
+  const key = `${release} ${JSON.stringify(grantable)}`;
+  let p = installed.get(key);
+  if (!p) installed.set(key, p = install(release, grantable));
+  return p;
+}
+
+async function install(release: string, grantable: Rule[]): Promise<ChartIdentity> {
+  const namespace = releaseNamespace(release);
+  const objects = render([`--set-json=rbacWriter.grantable=${JSON.stringify(grantable)}`], { release, namespace })
+    .filter((o) => rbacKinds.has(o.kind));
+  const deployment = render([], { release, namespace }).find((o) => o.kind === 'Deployment');
+  const args: string[] = deployment!.spec.template.spec.containers[0].args;
+  const rbacWriter = args.find((a) => a.startsWith('--rbac-writer='))!.slice('--rbac-writer='.length);
+  const fullname = deployment!.metadata.name;
+  const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, ...objects] };
+  kubectl(['apply', '-f', '-'], JSON.stringify(list));
+  const c = admin();
+  // The writer can grant nothing until kube-controller-manager has aggregated rbacWriter.grantable.
+  await waitFor('the grantable ClusterRole to be aggregated', async () => {
+    const agg = await c.rbac.readClusterRole({ name: `${fullname}-grantable` });
+    return (agg.rules?.length ?? 0) >= grantable.length;
+  });
+  const kubeConfig = () => serviceAccountKubeConfig(namespace, fullname);
+  return {
+    namespace,
+    rbacWriter,
+    kubeConfig,
+    async kubeconfigFile() {
+      const file = join(controlPlaneInfo().dir, `${fullname}-${process.pid}.kubeconfig`);
+      writeFileSync(file, (await kubeConfig()).exportConfig(), { mode: 0o600 });
+      return file;
+    },
+  };
+}
+
+/** The chart's `--rbac-writer` unless the flags name one. */
+export function withRbacWriter(flags: string[], identity: ChartIdentity): string[] {
+  return flags.some((f) => f.startsWith('--rbac-writer')) ? flags : [`--rbac-writer=${identity.rbacWriter}`, ...flags];
+}
