@@ -2,7 +2,7 @@
 // kube-replicator CLI: `run` (default), `plan`, `version`.
 import { readFileSync } from 'node:fs';
 import { parseArgs, usage, UsageError, type Options } from './cli/flags.ts';
-import { loadKubeConfig } from './kube/client.ts';
+import { loadKubeAccess } from './kube/kubeconfig.ts';
 import { createLogger } from './log.ts';
 import { startOperator } from './operator.ts';
 
@@ -13,14 +13,14 @@ function version(): string {
 
 async function run(o: Options): Promise<void> {
   const log = createLogger({ level: o.logLevel, format: o.logFormat });
-  let kc;
+  let access;
   try {
-    kc = loadKubeConfig(o.kubeconfig);
+    access = await loadKubeAccess(o.kubeconfig);
   } catch (e) {
     log.error((e as Error).message);
     process.exit(1);
   }
-  const op = await startOperator(kc, o, { log });
+  const op = await startOperator(access, o, { log });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

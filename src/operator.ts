@@ -1,9 +1,9 @@
 // Assembles the operator from its parts: one function for `run`, `npm run dev` and the tests.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import type { Options } from './cli/flags.ts';
 import { Controller } from './controller/controller.ts';
 import { KubeClient } from './kube/client.ts';
+import type { KubeAccess } from './kube/kubeconfig.ts';
 import { EventRecorder } from './kube/events.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -49,10 +49,10 @@ export interface Operator {
 }
 
 /** Starts the operator and resolves once its caches are synced and it is reconciling. */
-export async function startOperator(kc: KubeConfig, o: Options, extra: { log?: Logger; statusServer?: boolean; onLostLeadership?: () => void } = {}): Promise<Operator> {
+export async function startOperator(access: KubeAccess, o: Options, extra: { log?: Logger; statusServer?: boolean; onLostLeadership?: () => void } = {}): Promise<Operator> {
   const log = extra.log ?? createLogger({ level: o.logLevel, format: o.logFormat });
   loadPolicySchema();
-  const client = new KubeClient(kc);
+  const client = new KubeClient(access);
   const identity = `${hostname()}_${process.pid}`;
   client.userAgent = `kube-replicator/${identity}`;
   const metrics = new Metrics();

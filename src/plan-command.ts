@@ -2,7 +2,8 @@
 // reconcile would create, update or delete and why. Writes nothing (not even Events).
 import type { Options } from './cli/flags.ts';
 import { Controller } from './controller/controller.ts';
-import { KubeClient, loadKubeConfig } from './kube/client.ts';
+import { KubeClient } from './kube/client.ts';
+import { loadKubeAccess } from './kube/kubeconfig.ts';
 import type { EventRecorder } from './kube/events.ts';
 import { createLogger } from './log.ts';
 import { settingsFrom } from './operator.ts';
@@ -15,7 +16,7 @@ import type { ReplicationPolicy } from './rules/policy-rules.ts';
 export async function runPlan(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const log = createLogger({ level: 'error', format: o.logFormat });
   loadPolicySchema();
-  const client = new KubeClient(loadKubeConfig(o.kubeconfig));
+  const client = new KubeClient(await loadKubeAccess(o.kubeconfig));
   const silent = { record: () => undefined } as unknown as EventRecorder;
   const controller = new Controller(client, {
     kinds: o.kinds, settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,

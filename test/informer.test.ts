@@ -5,7 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { KubeClient } from '../src/kube/client.ts';
 import { Informer, type InformerEvent } from '../src/kube/informer.ts';
 import type { KubeObject } from '../src/model/objects.ts';
-import { admin, createNamespace, deleteNamespace, uniqueName, userKubeConfig, waitFor } from './support/cluster.ts';
+import { accessOf, admin, createNamespace, deleteNamespace, uniqueName, userKubeConfig, waitFor } from './support/cluster.ts';
 
 const c = admin();
 const namespaces: string[] = [];
@@ -37,7 +37,7 @@ describe('Informer', () => {
   it('relists after 410 Gone and reports what changed while it was away', async () => {
     // PodTemplates bypass the watch cache in the test control plane: a stale resourceVersion reaches etcd.
     const n = await ns();
-    const client = new KubeClient(c.kc);
+    const client = new KubeClient(await accessOf(c.kc));
     await c.core.createNamespacedPodTemplate({ namespace: n, body: template('keep') });
     await c.core.createNamespacedPodTemplate({ namespace: n, body: template('gone') });
     const { informer, events } = track(client, `/api/v1/namespaces/${n}/podtemplates`);
@@ -67,7 +67,7 @@ describe('Informer', () => {
 
   it('restarts a silent watch and keeps delivering events', async () => {
     const n = await ns();
-    const { informer, events } = track(new KubeClient(c.kc), `/api/v1/namespaces/${n}/configmaps`, { inactivityMs: 1500 });
+    const { informer, events } = track(new KubeClient(await accessOf(c.kc)), `/api/v1/namespaces/${n}/configmaps`, { inactivityMs: 1500 });
     informer.start();
     await informer.synced;
     await waitFor('two watchdog restarts', () => informer.restarts >= 2, 30_000);
@@ -77,7 +77,7 @@ describe('Informer', () => {
 
   it('retries a forbidden list with backoff, not in a tight loop', async () => {
     const n = await ns();
-    const nobody = new KubeClient(userKubeConfig(uniqueName('nobody')));
+    const nobody = new KubeClient(await accessOf(userKubeConfig(uniqueName('nobody'))));
     let requests = 0;
     nobody.onRequest(() => requests++);
     const { informer, errors } = track(nobody, `/api/v1/namespaces/${n}/secrets`);

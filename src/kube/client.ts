@@ -1,10 +1,10 @@
-// The one place that speaks HTTP to the API server. client-node supplies configuration and authentication
-// (kubeconfig, in-cluster, exec plugins); requests and watch streams are made here so that every call can
-// ask for exactly the representation it needs (e.g. metadata-only lists) and is counted.
-import * as k8s from '@kubernetes/client-node';
+// The one place that speaks HTTP to the API server (configuration and credentials come from kubeconfig.ts).
+// Requests and watch streams are made here so that every call can ask for exactly the representation it needs
+// (e.g. metadata-only lists) and is counted.
 import { Agent, fetch } from 'undici';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
+import type { KubeAccess } from './kubeconfig.ts';
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -53,7 +53,7 @@ export interface WatchEvent<T> {
 }
 
 export class KubeClient {
-  readonly kc: k8s.KubeConfig;
+  readonly access: KubeAccess;
   readonly server: string;
   private readonly listeners: ((r: RequestRecord) => void)[];
   private readonly impersonation?: Impersonation;
@@ -62,11 +62,9 @@ export class KubeClient {
 
   private readonly pool: { dispatcher?: unknown; pending?: Promise<unknown>; until: number };
 
-  constructor(kc: k8s.KubeConfig, impersonation?: Impersonation, listeners: ((r: RequestRecord) => void)[] = [], pool = { until: 0 }) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    this.kc = kc;
-    this.server = cluster.server.replace(/\/$/, '');
+  constructor(access: KubeAccess, impersonation?: Impersonation, listeners: ((r: RequestRecord) => void)[] = [], pool = { until: 0 }) {
+    this.access = access;
+    this.server = access.server;
     this.impersonation = impersonation;
     this.listeners = listeners;
     this.pool = pool;
@@ -74,7 +72,7 @@ export class KubeClient {
 
   /** The same connection acting as another identity (Impersonate-User): the API server checks that identity. */
   impersonating(who: Impersonation): KubeClient {
-    const c = new KubeClient(this.kc, who, this.listeners, this.pool);
+    const c = new KubeClient(this.access, who, this.listeners, this.pool);
     c.userAgent = this.userAgent;
     return c;
   }
@@ -87,31 +85,30 @@ export class KubeClient {
   private async prepare(method: string, path: string, opts: RequestOptions) {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const ctx = new k8s.RequestContext(url.toString(), method as k8s.HttpMethod);
-    await this.kc.applySecurityAuthentication(ctx);
-    const headers = ctx.getHeaders() as Record<string, string>;
-    headers.accept = opts.accept ?? 'application/json';
+    const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
+    const authorization = await this.access.authorization();
+    if (authorization) headers.authorization = authorization;
     headers['user-agent'] = this.userAgent;
     // For a ServiceAccount user the API server adds its groups itself (system:serviceaccounts[:<ns>]).
     if (this.impersonation) headers['impersonate-user'] = this.impersonation.user;
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-    return { url, headers, dispatcher: await this.dispatcher(ctx.getDispatcher()) };
+    return { url, headers, dispatcher: await this.dispatcher() };
   }
 
   /**
    * One connection pool per client (shared with impersonating clients), renewed every minute so rotated
-   * credentials are picked up. client-node would build a new Agent, so a new TLS handshake, per request; and
-   * undici 8 speaks HTTP/2 by default, whose sessions emit an 'error' no one can listen to when the API server
+   * credentials are picked up: connections (and TLS handshakes) are reused across requests. undici 8 speaks
+   * HTTP/2 by default, whose sessions emit an 'error' no one can listen to when the API server
    * closes them (an uncaught exception: the operator would crash on an API server restart). HTTP/1.1 only.
    */
-  private dispatcher(fallback: unknown): Promise<unknown> {
+  private dispatcher(): Promise<unknown> {
     const now = Date.now();
     // Concurrent callers share one creation: otherwise each would build a pool and close the one before it
     // under a request in flight.
     if (!this.pool.pending || now >= this.pool.until) {
       this.pool.until = now + 60_000;
       const previous = this.pool.dispatcher;
-      this.pool.pending = this.newPool(fallback).then((next) => {
+      this.pool.pending = this.newPool().then((next) => {
         this.pool.dispatcher = next;
         // The old pool finishes what it carries (watch streams included), then closes.
         if (previous instanceof Agent && previous !== next) void previous.close().catch(() => undefined);
@@ -124,11 +121,8 @@ export class KubeClient {
     return this.pool.pending;
   }
 
-  private async newPool(fallback: unknown): Promise<unknown> {
-    const https: { ca?: Buffer; cert?: Buffer; key?: Buffer; pfx?: Buffer; passphrase?: string; rejectUnauthorized?: boolean; servername?: string } = {};
-    await this.kc.applyToHTTPSOptions(https as never);
-    const options = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), https as never);
-    return options.type === 'agent' ? new Agent({ connect: options.connect, allowH2: false }) : fallback;
+  private async newPool(): Promise<Agent> {
+    return new Agent({ connect: await this.access.tls(), allowH2: false });
   }
 
   private record(method: string, path: string, status: number): void {
@@ -205,18 +199,4 @@ function toApiError(status: number, text: string, method: string, path: string):
     // not a Status object; keep the generic message (never echo an arbitrary body)
   }
   return new ApiError(status, reason, message);
-}
-
-/** Loads the configuration for `npm start`: in-cluster when running in a Pod, else the kubeconfig. */
-export function loadKubeConfig(kubeconfig?: string): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else if (process.env.KUBECONFIG || k8s.findHomeDir()) kc.loadFromDefault();
-  const cluster = kc.getCurrentCluster();
-  // loadFromDefault silently falls back to http://localhost:8080; refuse that instead of guessing.
-  if (!cluster || (!kubeconfig && !process.env.KUBERNETES_SERVICE_HOST && cluster.server === 'http://localhost:8080' && !process.env.KUBECONFIG)) {
-    throw new Error('no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, or run in a Pod (in-cluster config)');
-  }
-  return kc;
 }

@@ -7,6 +7,7 @@ import { Pki } from '../../tools/controlplane/pki.ts';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { kubeAccessFromText, type KubeAccess } from '../../src/kube/kubeconfig.ts';
 
 export function controlPlaneInfo(): ControlPlaneInfo {
   const file = process.env.KR_TEST_CONTROLPLANE;
@@ -55,6 +56,9 @@ export async function serviceAccountKubeConfig(namespace: string, name: string):
   kc.loadFromString(kubeconfigYaml(info.server, new Pki(info.pkiDir).caCert, { token: tr.status!.token }, `system:serviceaccount:${namespace}:${name}`));
   return kc;
 }
+
+/** The operator's own view of a client-node configuration (src/kube/kubeconfig.ts reads it). */
+export const accessOf = (kc: k8s.KubeConfig): Promise<KubeAccess> => kubeAccessFromText(kc.exportConfig());
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;

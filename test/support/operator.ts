@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from '../../src/cli/flags.ts';
 import { createLogger } from '../../src/log.ts';
 import { startOperator, type Operator } from '../../src/operator.ts';
+import { accessOf } from './cluster.ts';
 import { chartIdentity, withRbacWriter, type ChartIdentity } from './chart-identity.ts';
 
 export interface TestOperator {
@@ -24,7 +25,7 @@ export async function startTestOperator(flags: string[] = [], identity?: ChartId
   const logs: string[] = [];
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => logs.push(...chunk.split('\n').filter(Boolean)));
-  const op = await startOperator(kc, o, { log: createLogger({ level: o.logLevel, format: 'json', stream }) });
+  const op = await startOperator(await accessOf(kc), o, { log: createLogger({ level: o.logLevel, format: 'json', stream }) });
   const port = (op.server!.address() as AddressInfo).port;
   return { op, logs, statusUrl: `http://127.0.0.1:${port}`, stop: () => op.stop() };
 }

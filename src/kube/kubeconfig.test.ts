@@ -1,0 +1,102 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inClusterAccess, kubeAccessFromFiles, kubeAccessFromText, loadKubeAccess } from './kubeconfig.ts';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+function config(user: Record<string, unknown>, cluster: Record<string, unknown> = { server: 'https://api.example:6443/' }, extra: Record<string, unknown> = {}) {
+  return JSON.stringify({
+    'current-context': 'ctx',
+    clusters: [{ name: 'cl', cluster }],
+    users: [{ name: 'me', user }],
+    contexts: [{ name: 'ctx', context: { cluster: 'cl', user: 'me' } }],
+    ...extra,
+  });
+}
+
+const folder = () => mkdtempSync(join(tmpdir(), 'kubeconfig-test-'));
+
+describe('kubeconfig', () => {
+  it('reads the server, inline CA, client certificate and key; no Authorization header', async () => {
+    const a = await kubeAccessFromText(config(
+      { 'client-certificate-data': b64('CERT'), 'client-key-data': b64('KEY') },
+      { server: 'https://api.example:6443/', 'certificate-authority-data': b64('CA'), 'tls-server-name': 'kubernetes' },
+    ));
+    expect(a.server).toBe('https://api.example:6443');
+    const tls = await a.tls();
+    expect([tls.ca?.toString(), tls.cert?.toString(), tls.key?.toString(), tls.servername, tls.rejectUnauthorized]).toEqual(['CA', 'CERT', 'KEY', 'kubernetes', true]);
+    expect(await a.authorization()).toBeUndefined();
+  });
+
+  it('resolves relative file paths against the kubeconfig file, and insecure-skip-tls-verify turns verification off', async () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'ca.crt'), 'CA-FILE');
+    writeFileSync(join(dir, 'token'), 'tok-from-file\n');
+    const file = join(dir, 'config');
+    writeFileSync(file, config({ tokenFile: 'token' }, { server: 'https://x', 'certificate-authority': 'ca.crt', 'insecure-skip-tls-verify': true }));
+    const a = await kubeAccessFromFiles([file]);
+    expect((await a.tls()).ca?.toString()).toBe('CA-FILE');
+    expect((await a.tls()).rejectUnauthorized).toBe(false);
+    expect(await a.authorization()).toBe('Bearer tok-from-file');
+  });
+
+  it('a token wins over basic auth; basic auth is encoded', async () => {
+    expect(await (await kubeAccessFromText(config({ token: 't1', username: 'u', password: 'p' }))).authorization()).toBe('Bearer t1');
+    expect(await (await kubeAccessFromText(config({ username: 'u', password: 'p' }))).authorization()).toBe(`Basic ${b64('u:p')}`);
+  });
+
+  it('merges several files as client-go does: the first current-context and the first entry of a name win', async () => {
+    const dir = folder();
+    const one = join(dir, 'one');
+    const two = join(dir, 'two');
+    writeFileSync(one, JSON.stringify({ 'current-context': 'ctx', users: [{ name: 'me', user: { token: 'first' } }] }));
+    writeFileSync(two, config({ token: 'second' }, { server: 'https://from-two' }, { 'current-context': 'other' }));
+    const a = await kubeAccessFromFiles([one, two]);
+    expect(a.server).toBe('https://from-two');
+    expect(await a.authorization()).toBe('Bearer first');
+  });
+
+  it('says what is missing instead of guessing a server', async () => {
+    await expect(kubeAccessFromText('{}')).rejects.toThrow('has no current-context');
+    await expect(kubeAccessFromText(config({}, {}, { contexts: [] }))).rejects.toThrow('context "ctx" is not defined');
+    await expect(kubeAccessFromText(config({}, {}))).rejects.toThrow('cluster "cl" has no server');
+    await expect(kubeAccessFromText('- a list')).rejects.toThrow('is not a mapping');
+    await expect(kubeAccessFromText('a: [')).rejects.toThrow('is not valid YAML');
+    // The parser would quote the offending lines: a credential must not reach the message.
+    const broken = kubeAccessFromText('users:\n- name: me\n  user:\n    token: sup3r-s3cret\n   bad: [\n');
+    await expect(broken).rejects.toThrow('is not valid YAML');
+    await expect(broken).rejects.not.toThrow('sup3r-s3cret');
+    await expect(loadKubeAccess(undefined, { KUBECONFIG: join(folder(), 'absent') })).rejects.toThrow('no Kubernetes configuration found');
+  });
+
+  it('in a Pod: the service host (IPv6 bracketed), the mounted CA and a token file re-read after a minute', async () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'ca.crt'), 'POD-CA');
+    writeFileSync(join(dir, 'token'), 'pod-token');
+    const a = inClusterAccess({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, dir);
+    expect(a.server).toBe('https://[fd00::1]:443');
+    expect((await a.tls()).ca?.toString()).toBe('POD-CA');
+    expect(await a.authorization()).toBe('Bearer pod-token');
+    writeFileSync(join(dir, 'token'), 'rotated');
+    expect(await a.authorization()).toBe('Bearer pod-token'); // cached for up to a minute, as client-go does
+    jest.useFakeTimers({ now: Date.now() + 61_000 });
+    try {
+      expect(await a.authorization()).toBe('Bearer rotated');
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(inClusterAccess({ KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '8443' }, dir).server).toBe('https://10.0.0.1:8443');
+  });
+
+  it('hands exec plugins to client-node, with the command resolved against the kubeconfig', async () => {
+    const dir = folder();
+    const plugin = join(dir, 'plugin.sh');
+    writeFileSync(plugin, '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}\'\n', { mode: 0o755 });
+    const file = join(dir, 'config');
+    writeFileSync(file, config({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: './plugin.sh', interactiveMode: 'Never' } }));
+    const a = await kubeAccessFromFiles([file]);
+    expect(await a.authorization()).toBe('Bearer from-exec');
+  });
+});
