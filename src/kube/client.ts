@@ -1,9 +1,9 @@
 // The one place that speaks HTTP to the API server (configuration and credentials come from kubeconfig.ts).
 // Requests and watch streams are made here so that every call can ask for exactly the representation it needs
 // (e.g. metadata-only lists) and is counted.
-import { Agent, fetch } from 'undici';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import type { KubeAccess } from './kubeconfig.ts';
 
 export interface RequestOptions {
@@ -60,9 +60,9 @@ export class KubeClient {
   /** Sent on every request; includes the process identity so audit logs tell replicas apart. */
   userAgent = 'kube-replicator';
 
-  private readonly pool: { dispatcher?: unknown; pending?: Promise<unknown>; until: number };
+  private readonly pool: ConnectionPool;
 
-  constructor(access: KubeAccess, impersonation?: Impersonation, listeners: ((r: RequestRecord) => void)[] = [], pool = { until: 0 }) {
+  constructor(access: KubeAccess, impersonation?: Impersonation, listeners: ((r: RequestRecord) => void)[] = [], pool: ConnectionPool = { until: 0 }) {
     this.access = access;
     this.server = access.server;
     this.impersonation = impersonation;
@@ -92,26 +92,25 @@ export class KubeClient {
     // For a ServiceAccount user the API server adds its groups itself (system:serviceaccounts[:<ns>]).
     if (this.impersonation) headers['impersonate-user'] = this.impersonation.user;
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-    return { url, headers, dispatcher: await this.dispatcher() };
+    return { url, headers, agent: await this.agent() };
   }
 
   /**
-   * One connection pool per client (shared with impersonating clients), renewed every minute so rotated
-   * credentials are picked up: connections (and TLS handshakes) are reused across requests. undici 8 speaks
-   * HTTP/2 by default, whose sessions emit an 'error' no one can listen to when the API server
-   * closes them (an uncaught exception: the operator would crash on an API server restart). HTTP/1.1 only.
+   * One keep-alive connection pool per client (shared with impersonating clients), so connections and TLS
+   * sessions are reused across requests; renewed every minute so rotated certificates are picked up. node:http
+   * rather than fetch: HTTP/1.1 only (undici's HTTP/2 sessions emit errors no one can listen to when the API
+   * server closes them), streams without WHATWG conversion, and no second HTTP stack in memory.
    */
-  private dispatcher(): Promise<unknown> {
+  private agent(): Promise<http.Agent> {
     const now = Date.now();
-    // Concurrent callers share one creation: otherwise each would build a pool and close the one before it
-    // under a request in flight.
+    // Concurrent callers share one creation: otherwise each would build a pool and retire the one before it.
     if (!this.pool.pending || now >= this.pool.until) {
       this.pool.until = now + 60_000;
-      const previous = this.pool.dispatcher;
-      this.pool.pending = this.newPool().then((next) => {
-        this.pool.dispatcher = next;
-        // The old pool finishes what it carries (watch streams included), then closes.
-        if (previous instanceof Agent && previous !== next) void previous.close().catch(() => undefined);
+      const previous = this.pool.agent;
+      this.pool.pending = this.newAgent().then((next) => {
+        this.pool.agent = next;
+        // The old pool finishes what it carries (watch streams included) and keeps no idle connection.
+        if (previous && previous !== next) retire(previous);
         return next;
       }, (err: unknown) => {
         this.pool.pending = undefined; // try again on the next request
@@ -121,30 +120,46 @@ export class KubeClient {
     return this.pool.pending;
   }
 
-  private async newPool(): Promise<Agent> {
-    return new Agent({ connect: await this.access.tls(), allowH2: false });
+  private async newAgent(): Promise<http.Agent> {
+    if (!this.server.startsWith('https:')) return new http.Agent({ keepAlive: true });
+    const tls = await this.access.tls();
+    return new https.Agent({ keepAlive: true, ...tls });
   }
 
   private record(method: string, path: string, status: number): void {
     for (const l of this.listeners) l({ method, path, status });
   }
 
-  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const { url, headers, dispatcher } = await this.prepare(method, path, opts);
-    let res;
-    try {
-      res = await fetch(url, {
-        method, headers, dispatcher: dispatcher as never, signal: opts.signal ?? AbortSignal.timeout(60_000),
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  /** Sends a request and resolves with the response head; the body is the caller's to read. */
+  private send(method: string, url: URL, headers: Record<string, string>, agent: http.Agent, signal: AbortSignal, body?: string): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = (url.protocol === 'https:' ? https : http).request(url, { method, headers, agent, signal }, (res) => {
+        // From here on errors surface on the response; a late one on the request must not go unheard.
+        req.on('error', () => undefined);
+        resolve(res);
       });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const { url, headers, agent } = await this.prepare(method, path, opts);
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    let res: http.IncomingMessage;
+    let text: string;
+    try {
+      res = await this.send(method, url, headers, agent, opts.signal ?? AbortSignal.timeout(60_000), body);
+      text = await readText(res);
     } catch (e) {
       this.record(method, path, 0);
       throw e;
     }
-    this.record(method, path, res.status);
-    const text = await res.text();
-    if (res.status >= 200 && res.status < 300) return (text ? JSON.parse(text) : undefined) as T;
-    throw toApiError(res.status, text, method, path);
+    const status = res.statusCode ?? 0;
+    this.record(method, path, status);
+    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
+    throw toApiError(status, text, method, path);
   }
 
   /**
@@ -164,28 +179,45 @@ export class KubeClient {
       timer.unref();
     };
     try {
-      const { url, headers, dispatcher } = await this.prepare('GET', path, { query: { ...query, watch: true }, accept: opts.accept });
+      const { url, headers, agent } = await this.prepare('GET', path, { query: { ...query, watch: true }, accept: opts.accept });
       arm();
-      const res = await fetch(url, { method: 'GET', headers, dispatcher: dispatcher as never, signal: controller.signal });
-      this.record('WATCH', path, res.status);
-      if (res.status !== 200) throw toApiError(res.status, await res.text(), 'WATCH', path);
-      const body = Readable.fromWeb(res.body as never);
-      body.on('data', arm);
-      // Ending the stream early (our abort in `finally`) errors the body; that is expected, not a crash.
-      body.on('error', () => undefined);
-      const lines = createInterface({ input: body, crlfDelay: Infinity });
-      lines.on('error', () => undefined); // readline re-emits the body's error after the loop has ended
+      const res = await this.send('GET', url, headers, agent, controller.signal);
+      this.record('WATCH', path, res.statusCode ?? 0);
+      if (res.statusCode !== 200) throw toApiError(res.statusCode ?? 0, await readText(res), 'WATCH', path);
+      res.on('data', arm);
+      // Ending the stream early (our abort in `finally`) errors the response; that is expected, not a crash.
+      res.on('error', () => undefined);
+      const lines = createInterface({ input: res, crlfDelay: Infinity });
+      lines.on('error', () => undefined); // readline re-emits the response's error after the loop has ended
       for await (const line of lines) {
         if (!line) continue;
         onEvent(JSON.parse(line) as WatchEvent<T>);
       }
       if (controller.signal.aborted) throw controller.signal.reason ?? new Error('watch aborted');
+      if (!res.complete) throw new Error(`watch ${path}: the connection closed mid-stream`);
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', abort);
       controller.abort();
     }
   }
+}
+
+interface ConnectionPool { agent?: http.Agent; pending?: Promise<http.Agent>; until: number }
+
+async function readText(res: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Stops an agent from keeping connections: idle ones close now, busy ones when their request ends. `keepAlive`
+ * is read when a socket is freed, so turning it off lets in-flight requests and watches finish undisturbed.
+ */
+function retire(agent: http.Agent): void {
+  (agent as http.Agent & { keepAlive: boolean }).keepAlive = false;
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
 }
 
 function toApiError(status: number, text: string, method: string, path: string): ApiError {
