@@ -32,9 +32,19 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 log('building dist/');
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 log(`starting the control plane (${quick ? 'quick' : 'full'} run)`);
-const cp: ControlPlane = await startControlPlane({ controllerManager: true });
+let cp: ControlPlane = await startControlPlane({ controllerManager: true });
 await installCrds(cp);
-const client = new KubeClient(await kubeAccessFromFiles([cp.kubeconfig]));
+let client = new KubeClient(await kubeAccessFromFiles([cp.kubeconfig]));
+
+/** A fresh control plane, so a scenario measures only what it sets up itself. */
+async function freshControlPlane(): Promise<void> {
+  await stopOperator();
+  await cp.stop();
+  log('starting a fresh control plane');
+  cp = await startControlPlane({ controllerManager: true });
+  await installCrds(cp);
+  client = new KubeClient(await kubeAccessFromFiles([cp.kubeconfig]));
+}
 let operator: ChildProcess | undefined;
 let statusPort = 0;
 
@@ -43,6 +53,38 @@ async function pool<T>(items: T[], width: number, f: (x: T) => Promise<unknown>)
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
     while (i < items.length) await f(items[i++]!);
   }));
+}
+
+/**
+ * `first(item)` for every item at `width`; meanwhile, at another `width`, the jobs `then(item)` returns once its
+ * `first` is done (a source, then its copies).
+ */
+async function pipeline<T>(items: T[], width: number, first: (x: T) => Promise<unknown>, then: (x: T) => (() => Promise<unknown>)[]): Promise<void> {
+  const jobs: (() => Promise<unknown>)[] = [];
+  let producing = true;
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    for (const r of w) r();
+  };
+  const producer = pool(items, width, async (x) => {
+    await first(x);
+    jobs.push(...then(x));
+    wake();
+  }).finally(() => {
+    producing = false;
+    wake();
+  });
+  const consumers = Array.from({ length: width }, async () => {
+    for (;;) {
+      const job = jobs.shift();
+      if (job) await job();
+      else if (!producing) return;
+      else await new Promise<void>((r) => waiters.push(r));
+    }
+  });
+  await Promise.all([producer, ...consumers]);
 }
 
 const post = (path: string, body: unknown) => client.request('POST', path, { body });
@@ -78,13 +120,16 @@ async function metric(name: string, labels = ''): Promise<number> {
   return text.split('\n').filter((l) => l.startsWith(name) && l.includes(labels) && !l.startsWith('#')).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
 }
 
-/** Resolves with per-namespace times (ms after `t0`) once `count` replicas of `source` hold `value`. */
-function watchReplicas(kind: 'secrets' | 'configmaps', sourceNs: string, count: number, isCurrent: (o: KubeObject) => boolean) {
+/**
+ * Records when each object selected by `labelSelector` is first seen current; `done` once `count` are. The operator
+ * and the floor are both timed this way (a watch that sees every object land), so both pay the same observer.
+ */
+function watchObjects(kind: 'secrets' | 'configmaps', labelSelector: string, count: number, isCurrent: (o: KubeObject) => boolean) {
   const seen = new Map<string, number>();
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
   const informer = new Informer<KubeObject>(client, {
-    name: 'bench', path: `/api/v1/${kind}`, labelSelector: `kube-replicator.io/source-namespace=${sourceNs}`,
+    name: 'bench', path: `/api/v1/${kind}`, labelSelector,
     onEvent: (type, o) => {
       const key = `${o.metadata.namespace}/${o.metadata.name}`;
       if (type !== 'delete' && isCurrent(o) && !seen.has(key)) seen.set(key, performance.now());
@@ -94,6 +139,12 @@ function watchReplicas(kind: 'secrets' | 'configmaps', sourceNs: string, count: 
   informer.start();
   return { informer, seen, done, synced: informer.synced };
 }
+
+const replicasOf = (sourceNs: string) => `kube-replicator.io/source-namespace=${sourceNs}`;
+/** Floor objects carry this label, so the floor's watch sees exactly them. */
+const floorLabel = 'kube-replicator-bench/floor';
+const floorOf = (tag: string) => `${floorLabel}=${tag}`;
+const floorMeta = (name: string, tag: string) => ({ name, labels: { [floorLabel]: tag } });
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
@@ -106,40 +157,42 @@ async function fanout(n: number, prefix = 'fan'): Promise<void> {
   await post('/api/v1/namespaces', { metadata: { name: src } });
   const targets = await namespaces(`${prefix}${n}`, n, { [`${prefix}${n}`]: 'yes' });
   const value = b64(`v1-${n}`);
-  const w = watchReplicas('secrets', src, n, (o) => o.data?.k === value);
+  const w = watchObjects('secrets', replicasOf(src), n, (o) => o.data?.k === value);
   await w.synced;
   const t0 = performance.now();
   await post(secretsPath(src), { metadata: { name: 'fan', annotations: { [`${M}replicate-to-matching`]: `${prefix}${n}=yes` } }, data: { k: value } });
   await w.done;
   const operatorMs = performance.now() - t0;
-  // Floor: the same N creates, issued directly at the operator's concurrency.
+  // Floor: the same N creates, issued directly at the operator's concurrency, timed by the same kind of watch.
+  const fw = watchObjects('secrets', floorOf(src), n, (o) => o.data?.k === value);
+  await fw.synced;
   const f0 = performance.now();
-  await pool(targets, concurrency, (ns) => post(secretsPath(ns), { metadata: { name: 'floor' }, data: { k: value } }));
+  await pool(targets, concurrency, (ns) => post(secretsPath(ns), { metadata: floorMeta('floor', src), data: { k: value } }));
+  await fw.done;
   const floorMs = performance.now() - f0;
   results.push({ scenario: 'fan-out', n, operatorMs, floorMs, ratio: operatorMs / floorMs });
   log(`fan-out N=${n}: operator ${operatorMs.toFixed(0)} ms, floor ${floorMs.toFixed(0)} ms`);
 
   // Update propagation: edit the source; latency of each replica.
   const value2 = b64(`v2-${n}`);
-  const u = watchReplicas('secrets', src, n, (o) => o.data?.k === value2);
+  const u = watchObjects('secrets', replicasOf(src), n, (o) => o.data?.k === value2);
   await u.synced;
   const u0 = performance.now();
   await client.request('PATCH', `${secretsPath(src)}/fan`, { body: { data: { k: value2 } }, contentType: 'application/merge-patch+json' });
   await u.done;
   const lat = [...u.seen.values()].map((t) => t - u0).sort((a, b) => a - b);
+  const fu = watchObjects('secrets', floorOf(src), n, (o) => o.data?.k === value2);
+  await fu.synced;
   const g0 = performance.now();
-  const floorLat: number[] = [];
-  await pool(targets, concurrency, async (ns) => {
-    await client.request('PATCH', `${secretsPath(ns)}/floor`, { body: { data: { k: value2 } }, contentType: 'application/merge-patch+json' });
-    floorLat.push(performance.now() - g0);
-  });
-  floorLat.sort((a, b) => a - b);
+  await pool(targets, concurrency, (ns) => client.request('PATCH', `${secretsPath(ns)}/floor`, { body: { data: { k: value2 } }, contentType: 'application/merge-patch+json' }));
+  await fu.done;
+  const floorLat = [...fu.seen.values()].map((t) => t - g0).sort((a, b) => a - b);
   const opMax = lat[lat.length - 1]!;
   const flMax = floorLat[floorLat.length - 1]!;
   results.push({ scenario: 'update', n, operatorMs: opMax, floorMs: flMax, ratio: opMax / flMax,
     p50: percentile(lat, 50), p99: percentile(lat, 99), max: opMax, floorP50: percentile(floorLat, 50), floorP99: percentile(floorLat, 99) });
   log(`update N=${n}: p50 ${percentile(lat, 50).toFixed(0)} p99 ${percentile(lat, 99).toFixed(0)} max ${opMax.toFixed(0)} ms; floor max ${flMax.toFixed(0)} ms`);
-  await Promise.all([w.informer.stop(), u.informer.stop()]);
+  await Promise.all([w, u, fw, fu].map((x) => x.informer.stop()));
 }
 
 async function manySources(n: number): Promise<void> {
@@ -148,8 +201,8 @@ async function manySources(n: number): Promise<void> {
   const targets = await namespaces('many', 5, {});
   const pattern = targets.join(',');
   const half = Math.floor(n / 2);
-  const ws = watchReplicas('secrets', src, half * 5, () => true);
-  const wc = watchReplicas('configmaps', src, (n - half) * 5, () => true);
+  const ws = watchObjects('secrets', replicasOf(src), half * 5, () => true);
+  const wc = watchObjects('configmaps', replicasOf(src), (n - half) * 5, () => true);
   await Promise.all([ws.synced, wc.synced]);
   const t0 = performance.now();
   const items = Array.from({ length: n }, (_, i) => i);
@@ -158,15 +211,27 @@ async function manySources(n: number): Promise<void> {
     : post(`/api/v1/namespaces/${src}/configmaps`, { metadata: { name: `c${i}`, annotations: { [`${M}replicate-to`]: pattern } }, data: { k: String(i) } }));
   await Promise.all([ws.done, wc.done]);
   const operatorMs = performance.now() - t0;
+  // Floor: the same writes in the same shape. The operator's time includes the 2 000 source creations (made by
+  // this bench at `concurrency`, while the operator replicates at `concurrency`), so the floor also creates 2 000
+  // sources at `concurrency` and, at `concurrency`, writes each one's 5 copies as soon as it exists.
+  const floorSrc = 'many-floor-src';
+  await post('/api/v1/namespaces', { metadata: { name: floorSrc } });
+  const fs = watchObjects('secrets', floorOf(floorSrc), half * 5, () => true);
+  const fc = watchObjects('configmaps', floorOf(floorSrc), (n - half) * 5, () => true);
+  await Promise.all([fs.synced, fc.synced]);
   const f0 = performance.now();
-  const writes = items.flatMap((i) => targets.map((ns) => [i, ns] as const));
-  await pool(writes, concurrency, ([i, ns]) => i < half
-    ? post(secretsPath(ns), { metadata: { name: `floor-s${i}` }, data: { k: b64(String(i)) } })
-    : post(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: `floor-c${i}` }, data: { k: String(i) } }));
+  await pipeline(items, concurrency,
+    (i) => i < half
+      ? post(secretsPath(floorSrc), { metadata: { name: `s${i}` }, data: { k: b64(String(i)) } })
+      : post(`/api/v1/namespaces/${floorSrc}/configmaps`, { metadata: { name: `c${i}` }, data: { k: String(i) } }),
+    (i) => targets.map((ns) => () => i < half
+      ? post(secretsPath(ns), { metadata: floorMeta(`floor-s${i}`, floorSrc), data: { k: b64(String(i)) } })
+      : post(`/api/v1/namespaces/${ns}/configmaps`, { metadata: floorMeta(`floor-c${i}`, floorSrc), data: { k: String(i) } })));
+  await Promise.all([fs.done, fc.done]);
   const floorMs = performance.now() - f0;
   results.push({ scenario: 'many sources', n, replicas: n * 5, operatorMs, floorMs, ratio: operatorMs / floorMs });
   log(`many sources N=${n} (${n * 5} replicas): operator ${operatorMs.toFixed(0)} ms, floor ${floorMs.toFixed(0)} ms`);
-  await Promise.all([ws.informer.stop(), wc.informer.stop()]);
+  await Promise.all([ws, wc, fs, fc].map((x) => x.informer.stop()));
 }
 
 async function newNamespace(n: number): Promise<void> {
@@ -174,19 +239,23 @@ async function newNamespace(n: number): Promise<void> {
   await post('/api/v1/namespaces', { metadata: { name: src } });
   await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => post(secretsPath(src), {
     metadata: { name: `s${i}`, annotations: { [`${M}replicate-to-matching`]: 'newns=yes' } }, data: { k: b64(String(i)) } }));
-  const w = watchReplicas('secrets', src, n, () => true);
+  const w = watchObjects('secrets', replicasOf(src), n, () => true);
   await w.synced;
   const t0 = performance.now();
   await post('/api/v1/namespaces', { metadata: { name: 'newns-target', labels: { newns: 'yes' } } });
   await w.done;
   const operatorMs = performance.now() - t0;
-  await post('/api/v1/namespaces', { metadata: { name: 'newns-floor' } });
+  // Floor: the namespace, then the same n creates in it.
+  const fw = watchObjects('secrets', floorOf('newns-floor'), n, () => true);
+  await fw.synced;
   const f0 = performance.now();
-  await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => post(secretsPath('newns-floor'), { metadata: { name: `s${i}` }, data: { k: b64(String(i)) } }));
+  await post('/api/v1/namespaces', { metadata: { name: 'newns-floor' } });
+  await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => post(secretsPath('newns-floor'), { metadata: floorMeta(`s${i}`, 'newns-floor'), data: { k: b64(String(i)) } }));
+  await fw.done;
   const floorMs = performance.now() - f0;
   results.push({ scenario: 'new namespace', n, operatorMs, floorMs, ratio: operatorMs / floorMs });
   log(`new namespace with ${n} sources: operator ${operatorMs.toFixed(0)} ms, floor ${floorMs.toFixed(0)} ms`);
-  await w.informer.stop();
+  await Promise.all([w, fw].map((x) => x.informer.stop()));
 }
 
 /** Writes by kube-replicator recorded in the audit log since byte `offset`. */
@@ -202,7 +271,7 @@ async function restart(replicas: number): Promise<void> {
   await post('/api/v1/namespaces', { metadata: { name: src } });
   const targets = await namespaces('restart', 10, { restart: 'yes' });
   const sources = Math.ceil(replicas / targets.length);
-  const w = watchReplicas('secrets', src, sources * targets.length, () => true);
+  const w = watchObjects('secrets', replicasOf(src), sources * targets.length, () => true);
   await w.synced;
   await pool(Array.from({ length: sources }, (_, i) => i), concurrency, (i) => post(secretsPath(src), {
     metadata: { name: `r${i}`, annotations: { [`${M}replicate-to-matching`]: 'restart=yes' } }, data: { k: b64(String(i)) } }));
@@ -224,11 +293,12 @@ async function restart(replicas: number): Promise<void> {
 }
 
 async function memory(unrelated: number, n: number): Promise<void> {
+  // Only what the scenario describes: the unrelated Secrets and one fan-out (not the replicas of earlier scenarios).
+  await freshControlPlane();
   const ns = 'mem-unrelated';
   await post('/api/v1/namespaces', { metadata: { name: ns } });
   const blob = b64('x'.repeat(10 * 1024 - 1));
   await pool(Array.from({ length: unrelated }, (_, i) => i), 16, (i) => post(secretsPath(ns), { metadata: { name: `u${i}` }, data: { blob } }));
-  await stopOperator();
   await startOperator();
   await fanout(n, 'memfan');
   const rss = await metric('kube_replicator_process_resident_memory_bytes');
@@ -238,9 +308,17 @@ async function memory(unrelated: number, n: number): Promise<void> {
 }
 
 async function idle(seconds: number): Promise<void> {
-  // Settle first: the queue drained, then a pause, so the window measures steady state only.
-  while ((await metric('kube_replicator_workqueue_depth')) > 0) await new Promise((r) => setTimeout(r, 200));
-  await new Promise((r) => setTimeout(r, 5000));
+  // Settle first: nothing changes any more. After thousands of new namespaces, kube-controller-manager keeps
+  // creating a ServiceAccount and a kube-root-ca.crt ConfigMap in each (at its 20 requests/s) for minutes, and
+  // each is an event the operator handles: wait until the operator's reconcile count holds still for 15 s.
+  const s0 = performance.now();
+  for (let last = -1; ;) {
+    const now = await metric('kube_replicator_reconcile_total');
+    if (now === last && (await metric('kube_replicator_workqueue_depth')) === 0) break;
+    last = now;
+    await new Promise((r) => setTimeout(r, 15_000));
+  }
+  log(`cluster quiet after ${((performance.now() - s0) / 1000).toFixed(0)} s`);
   const offset = statSync(cp.auditLog).size;
   const cpu0 = await metric('kube_replicator_process_cpu_seconds_total');
   const req0 = await metric('kube_replicator_api_requests_total');

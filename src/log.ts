@@ -34,7 +34,10 @@ export function normaliseLevel(level: string | undefined): string {
 
 export function createLogger(opts: { level?: string; format?: string; stream?: NodeJS.WritableStream } = {}): Logger {
   const text = (opts.format ?? 'json').trim().toLowerCase() === 'plain' || opts.format?.trim().toLowerCase() === 'text';
-  const base = [winston.format.errors({ stack: true }), redact(), winston.format.timestamp()];
+  // Drop what the level excludes before any formatting: winston would otherwise redact, timestamp and serialise
+  // every debug line only for the transport to discard it.
+  const enabled = winston.format((info) => (winston.config.npm.levels[info.level]! <= winston.config.npm.levels[logger.level]! ? info : false));
+  const base = [enabled(), winston.format.errors({ stack: true }), redact(), winston.format.timestamp()];
   const format = text
     ? winston.format.combine(...base, winston.format.printf(({ timestamp, level, message, ...rest }) => {
       const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
@@ -44,5 +47,6 @@ export function createLogger(opts: { level?: string; format?: string; stream?: N
   const transport = opts.stream
     ? new winston.transports.Stream({ stream: opts.stream })
     : new winston.transports.Console({ stderrLevels: [] });
-  return winston.createLogger({ level: normaliseLevel(opts.level), format, transports: [transport] });
+  const logger = winston.createLogger({ level: normaliseLevel(opts.level), format, transports: [transport] });
+  return logger;
 }

@@ -12,8 +12,8 @@ import type { Logger } from '../log.ts';
 import { plan, type Candidate, type Note, type Plan, type PullInput } from '../engine/plan.ts';
 import { pullSourceFromAnnotations, pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
 import { policiesPath, policyRule, policySelectsSource, type CompiledPolicy, type ReplicationPolicy } from '../rules/policy-rules.ts';
-import { ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
-import type { NamespaceView, PushRule, Settings } from '../rules/types.ts';
+import { namedTargets, ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
+import type { NamespaceView, PushRule, Settings, TargetNamespaces } from '../rules/types.ts';
 import { annotations, provenance } from '../rules/vocabulary.ts';
 import { KindState } from './kind-state.ts';
 import { PolicyTracker } from './policy-tracker.ts';
@@ -315,12 +315,24 @@ export class Controller {
 
   private forEachRuleTarget(rule: PushRule, visit: (key: string, group: string) => void): void {
     const sourceKey = refKey(rule.source);
-    for (const ns of this.namespaces.values()) {
+    for (const ns of this.namespacesFor(rule.targets)) {
       if (ruleTargetsNamespace(rule, namespaceView(ns), this.opts.settings)) {
         visit(refKey({ kind: rule.source.kind, namespace: ns.metadata.name, name: rule.source.name }), rule.source.namespace);
       }
     }
     for (const t of this.replicasOf.get(sourceKey) ?? []) visit(t, rule.source.namespace);
+  }
+
+  /** The namespaces `targets` may reach: those it names, when it names them; otherwise all of them. */
+  private namespacesFor(targets: TargetNamespaces): Iterable<Namespace> {
+    const names = namedTargets(targets);
+    if (!names) return this.namespaces.values();
+    const found: Namespace[] = [];
+    for (const name of names) {
+      const ns = this.namespaces.get(name);
+      if (ns) found.push(ns);
+    }
+    return found;
   }
 
   private enqueueWaitingBindings(namespace: string): void {
@@ -486,8 +498,13 @@ export class Controller {
 
 const isTerminating = (ns: Namespace) => Boolean(ns.metadata.deletionTimestamp) || ns.status?.phase === 'Terminating';
 
+const views = new WeakMap<Namespace, NamespaceView>();
+
+/** A namespace as rules see it; computed once per namespace object (the cache replaces objects on change). */
 export function namespaceView(ns: Namespace): NamespaceView {
-  return { name: ns.metadata.name, labels: ns.metadata.labels ?? {}, terminating: isTerminating(ns) };
+  let v = views.get(ns);
+  if (!v) views.set(ns, (v = { name: ns.metadata.name, labels: ns.metadata.labels ?? {}, terminating: isTerminating(ns) }));
+  return v;
 }
 
 function sameLabels(a: Namespace, b: Namespace): boolean {

@@ -22,6 +22,11 @@ export interface NamespacePatterns {
   readonly errors: readonly PatternError[];
   /** The list contains `*` (whole-name lists only) or an element that is exactly `.*`. */
   readonly matchesEverything: boolean;
+  /**
+   * Whole-name lists whose every element is a plain name (letters, digits, `-`): exactly these names match, so a
+   * caller can look them up instead of testing every namespace. Undefined otherwise.
+   */
+  readonly literals?: ReadonlySet<string>;
   matches(namespace: string): boolean;
 }
 
@@ -127,12 +132,14 @@ function buildFromElements(kind: Kind, source: string, all: readonly string[], l
   // `*` makes the program irrelevant: skip compiling it.
   const matcher = state.everything || state.added === 0 ? null : compileSet(set, source, errors);
   const failed = matcher === undefined;
+  const literal = kind === 'whole' && !failed && !state.everything && state.valid.every((e) => plainName.test(e));
   const patterns = freezePatterns({
     source,
     elements: failed ? [] : state.valid,
     errors,
     matchesEverything: state.everything,
     set: matcher ?? null,
+    literals: literal ? new Set(state.valid) : undefined,
   });
   return { patterns, weight: weightOf(source, state.spent, matcher ? dfaBytes : 0) };
 }
@@ -203,19 +210,26 @@ interface PatternsInit {
   matchesEverything: boolean;
   /** null: nothing to match (or everything, per matchesEverything). */
   set: RE2Set | null;
+  literals?: ReadonlySet<string>;
 }
 
-function freezePatterns({ source, elements, errors, matchesEverything, set }: PatternsInit): NamespacePatterns {
+/** An element that, matched as a whole name, matches exactly itself. */
+const plainName = /^[A-Za-z0-9-]+$/;
+
+function freezePatterns({ source, elements, errors, matchesEverything, set, literals }: PatternsInit): NamespacePatterns {
   const matches = matchesEverything
     ? () => true
-    : set === null
-      ? () => false
-      : (namespace: string) => set.match(namespace).length > 0;
+    : literals
+      ? (namespace: string) => literals.has(namespace) // same answer as the RE2 program, without running it
+      : set === null
+        ? () => false
+        : (namespace: string) => set.match(namespace).length > 0;
   return Object.freeze({
     source,
     elements: Object.freeze([...elements]),
     errors: Object.freeze(errors.map((e) => Object.freeze({ ...e }))),
     matchesEverything,
+    ...(literals ? { literals } : {}),
     matches,
   });
 }

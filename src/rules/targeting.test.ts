@@ -3,7 +3,7 @@ import type { Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
 import { parseExcludePatterns, parseNamespacePatterns } from './patterns.ts';
 import { parseLabelSelector } from './selector.ts';
-import { namespaceAcceptsPush, rbacPushRefusal, ruleTargetsNamespace, sourceRefusal } from './targeting.ts';
+import { namedTargets, namespaceAcceptsPush, rbacPushRefusal, ruleTargetsNamespace, sourceRefusal } from './targeting.ts';
 import { defaultSettings, type NamespaceView, type PushRule, type Settings, type TargetNamespaces } from './types.ts';
 import { namespaceReplicationLabel } from './vocabulary.ts';
 
@@ -117,6 +117,30 @@ describe('ruleTargetsNamespace', () => {
     const r = rule('Secret', { patterns: parseNamespacePatterns('*'), exclude: parseNamespacePatterns('secret-.*') });
     expect(ruleTargetsNamespace(r, ns('secret-vault'), defaultSettings)).toBe(false);
     expect(ruleTargetsNamespace(r, ns('public'), defaultSettings)).toBe(true);
+  });
+});
+
+describe('namedTargets: the namespaces a rule can reach, when it names them', () => {
+  it('a list of plain names is exactly those names, and matches them as the RE2 program would', () => {
+    const t: TargetNamespaces = { patterns: parseNamespacePatterns('team-a, team-b,Team-C') };
+    expect([...namedTargets(t)!]).toEqual(['team-a', 'team-b', 'Team-C']);
+    for (const name of ['team-a', 'team-b', 'Team-C']) expect(t.patterns!.matches(name)).toBe(true);
+    for (const name of ['team-c', 'team-a2', 'xteam-a', 'team']) expect(t.patterns!.matches(name)).toBe(false);
+  });
+
+  it.each(['team-.*', 'team-a,team.b', 'team-[ab]', '*', '.*', 'a|b', '(?i)team-a'])('%s needs every namespace tested', (list) => {
+    expect(namedTargets({ patterns: parseNamespacePatterns(list) })).toBeUndefined();
+  });
+
+  it('a selector needs every namespace tested; no patterns and no selector reach nothing', () => {
+    expect(namedTargets({ patterns: parseNamespacePatterns('a'), selector: selector('env=prod') })).toBeUndefined();
+    expect(namedTargets({ selector: selector('env=prod') })).toBeUndefined();
+    expect([...namedTargets({})!]).toEqual([]);
+  });
+
+  it('invalid elements are left out, as the matcher leaves them out', () => {
+    const t: TargetNamespaces = { patterns: parseNamespacePatterns(`ok,${'x'.repeat(2000)}`) };
+    expect([...namedTargets(t)!]).toEqual(['ok']);
   });
 });
 

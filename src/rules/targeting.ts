@@ -27,6 +27,14 @@ export function targetsNamespace(t: TargetNamespaces, sourceNamespace: string, n
   return (t.patterns?.matches(ns.name) ?? false) || (t.selector?.matches(ns.labels) ?? false);
 }
 
+/**
+ * The only namespaces `t` can reach when it names them literally (no regex, no selector): callers look these up
+ * instead of testing every namespace in the cluster. Undefined when every namespace must be tested.
+ */
+export function namedTargets(t: TargetNamespaces): ReadonlySet<string> | undefined {
+  return t.selector ? undefined : (t.patterns?.literals ?? (t.patterns ? undefined : new Set<string>()));
+}
+
 export interface Refusal {
   reason: string;
   message: string;
