@@ -72,7 +72,7 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
       problems: () => controller.staleWatches(o.watchInactivityMs * 2).map((n) => `watch ${n} is stale`),
       notReady: () => (controller.ready ? [] : ['caches']),
       metrics: async () => {
-        metrics.queueDepth.set(controller.queue.depth);
+        metrics.queueDepth.set(controller.queueDepth);
         for (const [kind, s] of controller.states) metrics.replicas.set({ kind }, s.replicas.size);
         if (controller.lastSyncTime) metrics.lastSync.set(controller.lastSyncTime.getTime() / 1000);
         return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };

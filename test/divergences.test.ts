@@ -528,7 +528,7 @@ describe('DESIGN.md §4 rows, with --adopt-existing --allow-all --sync-by-conten
       await until(`${kind} deleted replica restored`, async () => (await valueIn(kind, C, `startup-${lower(kind)}`)) === 'v');
       await gone(kind, B, `startup-gone-${lower(kind)}`);
     }
-    await waitFor('queue drained', () => operator.op.controller.queue.depth === 0 && operator.op.controller.queue.inFlight === 0);
+    await waitFor('queue drained', () => operator.op.controller.queueDepth === 0 && operator.op.controller.inFlight === 0);
     for (const kind of kinds) {
       expect((await ops[kind].read(B, `startup-${lower(kind)}`))!.metadata!.resourceVersion).toBe(inSync.get(kind));
     }
@@ -554,7 +554,7 @@ describe('DESIGN.md §4 flags row: --replicate-configmaps=false --resync-period=
     await make('ConfigMap', B, 'kind-off-pull', 'own', { [`${M}replicate-from`]: `${A}/kind-off` });
     await make('Secret', A, 'kind-off', 'v', { [`${M}replicate-to`]: B });
     await until('Secret replica', async () => (await valueIn('Secret', B, 'kind-off')) === 'v');
-    await waitFor('queue drained', () => operator.op.controller.queue.depth === 0 && operator.op.controller.queue.inFlight === 0);
+    await waitFor('queue drained', () => operator.op.controller.queueDepth === 0 && operator.op.controller.inFlight === 0);
     expect(operator.op.controller.states.has('ConfigMap')).toBe(false);
     expect(await configMap(B, 'kind-off')).toBeUndefined();
     expect(await valueIn('ConfigMap', B, 'kind-off-pull')).toBe('own');

@@ -409,7 +409,7 @@ describe('ReplicationPolicy: conflicts and precedence', () => {
     expect(keys).toContain(`Secret/${target}/sticky`);
     // The new operator has reconciled every key it knows (the replica among them) and its queue is empty.
     await waitFor('the new operator to reconcile every key', async () =>
-      (await metricSum('kube_replicator_reconcile_total')) >= new Set(keys).size && operator.op.controller.queue.depth + operator.op.controller.queue.inFlight === 0);
+      (await metricSum('kube_replicator_reconcile_total')) >= new Set(keys).size && operator.op.controller.queueDepth + operator.op.controller.inFlight === 0);
     await waitForStatus(winner, 'Ready after the restart', isReady);
     const after = (await secret(target, 'sticky'))!;
     expect(after.metadata!.resourceVersion).toBe(before.metadata!.resourceVersion);

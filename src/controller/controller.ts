@@ -51,6 +51,14 @@ export class Controller {
   readonly states = new Map<Kind, KindState>();
   readonly namespaces: Informer<Namespace>;
   readonly queue: WorkQueue;
+  /**
+   * Sources whose content must be fetched before their targets are worth a worker: fetched here (round-robin by
+   * source namespace, like the work queue), then their targets are enqueued. Otherwise every worker that picks one
+   * of a new source's targets would wait on the same GET instead of writing.
+   */
+  private readonly fetchAhead: WorkQueue;
+  /** Rules whose targets are enqueued once their source's content is in (by source key). */
+  private readonly afterFetch = new Map<string, PushRule[]>();
   readonly policyInformer: Informer<ReplicationPolicy>;
   readonly policies: PolicyTracker;
   private readonly client: KubeClient;
@@ -62,6 +70,11 @@ export class Controller {
   /** Pull relationships from `replicate-from`: target → source and source → targets. */
   private readonly pullSourceOf = new Map<string, string>();
   private readonly pullTargetsOf = new Map<string, Set<string>>();
+  /**
+   * The resourceVersion of our own latest write, per key: its watch events (metadata and replica watch) bring
+   * nothing the reconcile that wrote it did not know, so they do not enqueue the key again.
+   */
+  private readonly wrote = new Map<string, string>();
   /** Replicas by the source in their provenance. */
   private readonly replicasOf = new Map<string, Set<string>>();
   private resyncTimer?: NodeJS.Timeout;
@@ -74,6 +87,7 @@ export class Controller {
     this.log = opts.log;
     this.writer = new Writer(client, opts.rbacWriter ? client.impersonating(serviceAccountIdentity(opts.rbacWriter)) : client);
     this.queue = new WorkQueue({ concurrency: opts.concurrency, onDone: (_k, waited) => opts.observer?.queueDone?.(waited) });
+    this.fetchAhead = new WorkQueue({ concurrency: opts.concurrency });
     const handlers = {
       onObject: (k: Kind, t: InformerEvent, o: KubeObject, old: KubeObject | undefined) => this.onObject(k, t, o, old),
       onReplica: (k: Kind, t: InformerEvent, o: KubeObject, old: KubeObject | undefined) => this.onReplica(k, t, o, old),
@@ -90,7 +104,7 @@ export class Controller {
     this.policies = new PolicyTracker({
       client, events: opts.events, log: opts.log, enabledKinds: opts.kinds,
       counts: (name) => this.policyCounts(name),
-      busy: () => this.queue.depth + this.queue.inFlight > 0,
+      busy: () => this.queueDepth + this.inFlight > 0,
       now: opts.now,
       onStatusWrite: (name) => opts.observer?.statusWritten?.(name),
     });
@@ -132,6 +146,7 @@ export class Controller {
     this.reportAnnotationProblems();
     this.enqueueAll();
     this.queue.start((key) => this.reconcile(key));
+    this.fetchAhead.start((key) => this.fetchThenEnqueue(key));
     this.resyncTimer = setInterval(() => this.enqueueAll(), this.opts.resyncPeriodMs);
     this.resyncTimer.unref();
     this.policies.scheduleAll();
@@ -154,8 +169,17 @@ export class Controller {
   async stop(): Promise<void> {
     clearInterval(this.resyncTimer);
     this.policies.stop();
-    await this.queue.shutdown();
+    await Promise.all([this.queue.shutdown(), this.fetchAhead.shutdown()]);
     await Promise.all([this.namespaces.stop(), this.policyInformer.stop(), ...[...this.states.values()].map((s) => s.stop())]);
+  }
+
+  /** Keys waiting: targets, and sources whose content is fetched ahead of their targets. */
+  get queueDepth(): number {
+    return this.queue.depth + this.fetchAhead.depth;
+  }
+
+  get inFlight(): number {
+    return this.queue.inFlight + this.fetchAhead.inFlight;
   }
 
   /** Ready once every initial list has completed. */
@@ -179,7 +203,7 @@ export class Controller {
   private onObject(kind: Kind, type: InformerEvent, obj: KubeObject, old: KubeObject | undefined): void {
     const ref: ObjectRef = { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
     const key = refKey(ref);
-    this.enqueue(ref);
+    if (!this.isOwnWrite(key, type, obj)) this.enqueue(ref);
     this.indexPush(kind, key, type === 'delete' ? undefined : obj, old);
     this.indexPolicySources(kind, key, type === 'delete' ? undefined : obj);
     this.indexPull(kind, key, type === 'delete' ? undefined : obj);
@@ -197,7 +221,16 @@ export class Controller {
     const now = type === 'delete' ? undefined : sourceOf(obj);
     if (before && before !== now) removeFrom(this.replicasOf, before, key);
     if (now) addTo(this.replicasOf, now, key);
-    this.queue.add(key, obj.metadata.namespace ?? '');
+    if (!this.isOwnWrite(key, type, obj)) this.queue.add(key, obj.metadata.namespace ?? '');
+  }
+
+  /** Whether this event only reports our own latest write of `key` (other events forget that write). */
+  private isOwnWrite(key: string, type: InformerEvent, obj: KubeObject): boolean {
+    const rv = this.wrote.get(key);
+    if (rv === undefined) return false;
+    if (type !== 'delete' && rv === obj.metadata.resourceVersion) return true;
+    this.wrote.delete(key);
+    return false;
   }
 
   private onNamespace(type: InformerEvent, ns: Namespace, old: Namespace | undefined): void {
@@ -223,11 +256,33 @@ export class Controller {
     }
   }
 
-  /** Sets (or removes) one rule and enqueues the targets of both its old and new form. */
+  /**
+   * Sets (or removes) one rule and enqueues the targets of both its old and new form: at once, or, when the source's
+   * content is not at hand yet, once it has been fetched (see fetchAhead).
+   */
   private replaceRule(id: string, rule: PushRule | undefined): void {
     const previous = rule ? this.rules.set(rule) : this.rules.delete(id);
-    if (previous) this.enqueueRuleTargets(previous);
-    if (rule) this.enqueueRuleTargets(rule);
+    const changed = [previous, rule].filter((r): r is PushRule => r !== undefined);
+    if (rule && this.working && !this.states.get(rule.source.kind)?.hasContent(rule.source.namespace, rule.source.name)) {
+      const key = refKey(rule.source);
+      this.afterFetch.set(key, [...(this.afterFetch.get(key) ?? []), ...changed]);
+      this.fetchAhead.add(key, rule.source.namespace);
+      return;
+    }
+    for (const r of changed) this.enqueueRuleTargets(r);
+  }
+
+  private async fetchThenEnqueue(sourceKey: string): Promise<'done'> {
+    const rules = this.afterFetch.get(sourceKey) ?? [];
+    this.afterFetch.delete(sourceKey);
+    const source = parseRefKey(sourceKey);
+    try {
+      await this.states.get(source.kind)?.full(source.namespace, source.name);
+    } catch {
+      // The targets' reconciles fetch again and report the failure where the user looks.
+    }
+    for (const r of rules) this.enqueueRuleTargets(r);
+    return 'done';
   }
 
   /** A source-side object changed: which policies select it now. */
@@ -437,19 +492,25 @@ export class Controller {
     const kind = target.kind;
     const live = state.replicas.get(`${target.namespace}/${target.name}`) ?? state.metadata(target.namespace, target.name);
     const pre = { uid: live?.metadata.uid, resourceVersion: live?.metadata.resourceVersion };
+    const key = refKey(target);
+    const written = (obj: KubeObject) => {
+      state.assume(obj);
+      if (obj.metadata.resourceVersion) this.wrote.set(key, obj.metadata.resourceVersion);
+    };
     switch (w.type) {
       case 'create':
-        state.assume(await this.writer.create(kind, w.object));
+        written(await this.writer.create(kind, w.object));
         break;
       case 'update':
-        state.assume(await this.writer.update(kind, w.object));
+        written(await this.writer.update(kind, w.object));
         break;
       case 'recreate':
         await this.writer.delete(target, pre);
         state.assumeDeleted(target.namespace, target.name);
-        state.assume(await this.writer.create(kind, w.object));
+        written(await this.writer.create(kind, w.object));
         break;
       case 'delete':
+        this.wrote.delete(key);
         await this.writer.delete(target, pre);
         state.assumeDeleted(target.namespace, target.name);
         break;

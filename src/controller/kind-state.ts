@@ -77,6 +77,15 @@ export class KindState {
     return this.meta.get(`${namespace}/${name}`);
   }
 
+  /** Whether full() would answer without a request (or the object is gone). */
+  hasContent(namespace: string, name: string): boolean {
+    const key = `${namespace}/${name}`;
+    const m = this.meta.get(key);
+    if (!m) return true;
+    const have = this.replicas.get(key) ?? this.content.get(key);
+    return have?.metadata.resourceVersion === m.metadata.resourceVersion;
+  }
+
   /** The whole object as of the latest metadata we saw: from the replica cache, our content cache, or a GET. */
   async full(namespace: string, name: string): Promise<KubeObject | undefined> {
     const key = `${namespace}/${name}`;

@@ -28,9 +28,16 @@ function content(kind: Kind, obj: KubeObject): Record<string, unknown> {
   }
 }
 
-/** A short digest of replicated content (never the content itself: it may be a Secret). */
+const hashes = new WeakMap<KubeObject, string>();
+
+/**
+ * A short digest of replicated content (never the content itself: it may be a Secret). Remembered per object:
+ * a source fanned out to thousands of namespaces is hashed once per version, not once per target.
+ */
 export function contentHash(kind: Kind, obj: KubeObject): string {
-  return createHash('sha256').update(canonical(content(kind, obj))).digest('hex').slice(0, 16);
+  let h = hashes.get(obj);
+  if (h === undefined) hashes.set(obj, (h = createHash('sha256').update(canonical(content(kind, obj))).digest('hex').slice(0, 16)));
+  return h;
 }
 
 interface MergedData {

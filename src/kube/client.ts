@@ -121,9 +121,11 @@ export class KubeClient {
   }
 
   private async newAgent(): Promise<http.Agent> {
-    if (!this.server.startsWith('https:')) return new http.Agent({ keepAlive: true });
-    const tls = await this.access.tls();
-    return new https.Agent({ keepAlive: true, ...tls });
+    const agent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true, ...await this.access.tls() }) : new http.Agent({ keepAlive: true });
+    // One agent serves one API server with fixed TLS settings: its pool needs no per-request name, which
+    // https.Agent would otherwise build by stringifying the CA, certificate and key on every request.
+    agent.getName = () => 'api-server';
+    return agent;
   }
 
   private record(method: string, path: string, status: number): void {
