@@ -125,6 +125,19 @@ async function metric(name: string, labels = ''): Promise<number> {
   return text.split('\n').filter((l) => l.startsWith(name) && l.includes(labels) && !l.startsWith('#')).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
 }
 
+/** CPU seconds used so far by the control plane's processes (etcd, kube-apiserver, kube-controller-manager). */
+function controlPlaneCpuS(): number {
+  let ticks = 0;
+  for (const pid of readFileSync(join(cp.dir, 'pids'), 'utf8').split('\n').filter(Boolean)) {
+    try {
+      // /proc/<pid>/stat: utime and stime are fields 14 and 15, after the parenthesised command name.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch { /* exited */ }
+  }
+  return ticks / 100; // USER_HZ
+}
+
 /** The operator's API requests so far, by method and status class (e.g. `POST 2xx`). */
 async function requestCounts(): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text();
@@ -162,7 +175,22 @@ const replicasOf = (sourceNs: string) => `kube-replicator.io/source-namespace=${
 /** Floor objects carry this label, so the floor's watch sees exactly them. */
 const floorLabel = 'kube-replicator-bench/floor';
 const floorOf = (tag: string) => `${floorLabel}=${tag}`;
-const floorMeta = (name: string, tag: string) => ({ name, labels: { [floorLabel]: tag } });
+/** Labels and annotations a floor object carries: those of a replica the operator just wrote, renamed. */
+interface FloorShape { labels: Record<string, string>; annotations: Record<string, string> }
+const noShape: FloorShape = { labels: {}, annotations: {} };
+const floorMeta = (name: string, tag: string, shape = noShape) => ({ name, labels: { ...shape.labels, [floorLabel]: tag }, annotations: shape.annotations });
+
+/**
+ * The floor writes what the operator writes: objects with a replica's labels and annotations (provenance, mittwald's
+ * replicated-at/-keys/-version), so the API server stores, tracks and delivers the same fields. Keys are renamed out
+ * of our and mittwald's prefixes so that the operator sees plain objects, not replicas.
+ */
+async function floorShape(kind: 'secrets' | 'configmaps', namespace: string, name: string): Promise<FloorShape> {
+  const o = await client.request<KubeObject>('GET', `/api/v1/namespaces/${namespace}/${kind}/${name}`);
+  const rename = (m: Record<string, string> | undefined) => Object.fromEntries(Object.entries(m ?? {})
+    .map(([k, v]) => [k.replace(/^kube-replicator\.io\//, 'floor.replicator.io/').replace(/^replicator\.v1\.mittwald\.de\//, 'floor.v1.mittwald.de/'), v]));
+  return { labels: rename(o.metadata.labels), annotations: rename(o.metadata.annotations) };
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
@@ -192,10 +220,11 @@ async function fanout(n: number, prefix = 'fan', roundsWanted = rounds): Promise
     await w.done;
     const operatorMs = performance.now() - t0;
     // Floor: the same N creates, issued directly at the operator's concurrency, timed by the same kind of watch.
+    const shape = await floorShape('secrets', targets[0]!, name);
     const fw = watchObjects('secrets', floorOf(src), n, (o) => o.data?.k === value);
     await fw.synced;
     const f0 = performance.now();
-    await pool(targets, concurrency, (ns) => post(secretsPath(ns), { metadata: floorMeta(floorName, src), data: { k: value } }));
+    await pool(targets, concurrency, (ns) => post(secretsPath(ns), { metadata: floorMeta(floorName, src, shape), data: { k: value } }));
     await fw.done;
     const floorMs = performance.now() - f0;
     creates.push({ operatorMs, floorMs, ratio: operatorMs / floorMs });
@@ -244,6 +273,7 @@ async function manySources(n: number): Promise<void> {
     await Promise.all([ws.synced, wc.synced]);
     const r0 = await requestCounts();
     const c0 = await metric('kube_replicator_process_cpu_seconds_total');
+    const k0 = controlPlaneCpuS();
     const t0 = performance.now();
     await pool(items, concurrency, (i) => i < half
       ? post(secretsPath(src), { metadata: { name: `r${r}-s${i}`, annotations: { [`${M}replicate-to`]: pattern } }, data: { k: b64(String(i)) } })
@@ -252,28 +282,33 @@ async function manySources(n: number): Promise<void> {
     const operatorMs = performance.now() - t0;
     const operatorRequests = requestsBetween(r0, await requestCounts());
     const operatorCpuS = (await metric('kube_replicator_process_cpu_seconds_total')) - c0;
+    const controlPlaneCpuOperatorS = controlPlaneCpuS() - k0;
     // Floor: the same writes in the same shape. The operator's time includes the n source creations (made by this
     // bench at `concurrency`, while the operator replicates at `concurrency`), so the floor also creates n sources
     // at `concurrency` and, at `concurrency`, writes each one's 5 copies as soon as it exists.
+    const secretShape = await floorShape('secrets', targets[0]!, `r${r}-s0`);
+    const configMapShape = await floorShape('configmaps', targets[0]!, `r${r}-c${half}`);
     const fs = watchObjects('secrets', floorOf(floorSrc), half * 5, (o) => o.metadata.name.startsWith(`r${r}-`));
     const fc = watchObjects('configmaps', floorOf(floorSrc), (n - half) * 5, (o) => o.metadata.name.startsWith(`r${r}-`));
     await Promise.all([fs.synced, fc.synced]);
     const fc0 = process.cpuUsage();
+    const fk0 = controlPlaneCpuS();
     const f0 = performance.now();
     await pipeline(items, concurrency,
       (i) => i < half
         ? post(secretsPath(floorSrc), { metadata: { name: `r${r}-s${i}` }, data: { k: b64(String(i)) } })
         : post(`/api/v1/namespaces/${floorSrc}/configmaps`, { metadata: { name: `r${r}-c${i}` }, data: { k: String(i) } }),
       (i) => targets.map((ns) => () => i < half
-        ? post(secretsPath(ns), { metadata: floorMeta(`r${r}-floor-s${i}`, floorSrc), data: { k: b64(String(i)) } })
-        : post(`/api/v1/namespaces/${ns}/configmaps`, { metadata: floorMeta(`r${r}-floor-c${i}`, floorSrc), data: { k: String(i) } })));
+        ? post(secretsPath(ns), { metadata: floorMeta(`r${r}-floor-s${i}`, floorSrc, secretShape), data: { k: b64(String(i)) } })
+        : post(`/api/v1/namespaces/${ns}/configmaps`, { metadata: floorMeta(`r${r}-floor-c${i}`, floorSrc, configMapShape), data: { k: String(i) } })));
     await Promise.all([fs.done, fc.done]);
     const floorMs = performance.now() - f0;
     const used = process.cpuUsage(fc0);
     // The floor client shares this process with the watches that time it; the operator's figure includes its watches.
     const floorClientCpuS = (used.user + used.system) / 1e6;
-    done.push({ scenario: 'many sources', n, replicas: n * 5, operatorMs, floorMs, ratio: operatorMs / floorMs, operatorRequests, operatorCpuS, floorClientCpuS });
-    log(`many sources N=${n} (${n * 5} replicas) round ${r + 1}: operator ${operatorMs.toFixed(0)} ms, floor ${floorMs.toFixed(0)} ms; operator requests ${JSON.stringify(operatorRequests)}; CPU operator ${operatorCpuS.toFixed(1)} s, floor client ${floorClientCpuS.toFixed(1)} s`);
+    const controlPlaneCpuFloorS = controlPlaneCpuS() - fk0;
+    done.push({ scenario: 'many sources', n, replicas: n * 5, operatorMs, floorMs, ratio: operatorMs / floorMs, operatorRequests, operatorCpuS, floorClientCpuS, controlPlaneCpuOperatorS, controlPlaneCpuFloorS });
+    log(`many sources N=${n} (${n * 5} replicas) round ${r + 1}: operator ${operatorMs.toFixed(0)} ms, floor ${floorMs.toFixed(0)} ms; operator requests ${JSON.stringify(operatorRequests)}; CPU operator ${operatorCpuS.toFixed(1)} s, floor client ${floorClientCpuS.toFixed(1)} s, control plane ${controlPlaneCpuOperatorS.toFixed(1)} s vs ${controlPlaneCpuFloorS.toFixed(1)} s`);
     await Promise.all([ws, wc, fs, fc].map((x) => x.informer.stop()));
   }
   results.push({ ...medianRound(done as (Result & { ratio: number })[]), rounds: done.map((x) => x.ratio) });
@@ -291,11 +326,12 @@ async function newNamespace(n: number): Promise<void> {
   await w.done;
   const operatorMs = performance.now() - t0;
   // Floor: the namespace, then the same n creates in it.
+  const shape = await floorShape('secrets', 'newns-target', 's0');
   const fw = watchObjects('secrets', floorOf('newns-floor'), n, () => true);
   await fw.synced;
   const f0 = performance.now();
   await post('/api/v1/namespaces', { metadata: { name: 'newns-floor' } });
-  await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => post(secretsPath('newns-floor'), { metadata: floorMeta(`s${i}`, 'newns-floor'), data: { k: b64(String(i)) } }));
+  await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => post(secretsPath('newns-floor'), { metadata: floorMeta(`s${i}`, 'newns-floor', shape), data: { k: b64(String(i)) } }));
   await fw.done;
   const floorMs = performance.now() - f0;
   results.push({ scenario: 'new namespace', n, operatorMs, floorMs, ratio: operatorMs / floorMs });
@@ -367,14 +403,16 @@ async function idle(seconds: number): Promise<void> {
   const offset = statSync(cp.auditLog).size;
   const cpu0 = await metric('kube_replicator_process_cpu_seconds_total');
   const req0 = await metric('kube_replicator_api_requests_total');
+  const byMethod0 = await requestCounts();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = (await metric('kube_replicator_process_cpu_seconds_total')) - cpu0;
   const requests = (await metric('kube_replicator_api_requests_total')) - req0;
+  const idleRequests = requestsBetween(byMethod0, await requestCounts());
   const writes = auditWrites(offset);
-  results.push({ scenario: 'idle', seconds: elapsed, cpuPercentOfCore: (100 * cpu) / elapsed, requestsPerMinute: (60 * requests) / elapsed, writes });
-  log(`idle ${elapsed.toFixed(0)} s: ${((100 * cpu) / elapsed).toFixed(2)} % of a core, ${((60 * requests) / elapsed).toFixed(1)} requests/min, ${writes} writes`);
+  results.push({ scenario: 'idle', seconds: elapsed, cpuPercentOfCore: (100 * cpu) / elapsed, requestsPerMinute: (60 * requests) / elapsed, writes, requests: idleRequests });
+  log(`idle ${elapsed.toFixed(0)} s: ${((100 * cpu) / elapsed).toFixed(2)} % of a core, ${((60 * requests) / elapsed).toFixed(1)} requests/min (${JSON.stringify(idleRequests)}), ${writes} writes`);
 }
 
 // ---- main ----------------------------------------------------------------------------------------
@@ -399,7 +437,8 @@ mkdirSync(dir, { recursive: true });
 const doc = { date, quick, machine: { cores: (await import('node:os')).cpus().length }, concurrency, results };
 writeFileSync(join(dir, `${date}${quick ? '-quick' : ''}.json`), JSON.stringify(doc, null, 2) + '\n');
 writeFileSync(join(dir, `${date}${quick ? '-quick' : ''}.svg`), renderSvg(results));
-if (!quick) writeFileSync(join(dir, 'latest.svg'), renderSvg(results));
+// The README shows the latest complete run: a partial one (--only) leaves it alone.
+if (!quick && !only) writeFileSync(join(dir, 'latest.svg'), renderSvg(results));
 const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? ''));
 const cols = ['scenario', 'n', 'operatorMs', 'floorMs', 'ratio', 'p50', 'p99', 'max', 'readyMs', 'writes', 'rssMB', 'heapMB', 'cpuPercentOfCore', 'requestsPerMinute'];
 process.stdout.write(`${cols.join('\t')}\n${results.map((r) => cols.map((c) => fmt(r[c])).join('\t')).join('\n')}\n`);
