@@ -26,7 +26,7 @@ const rounds = quick ? 1 : 3;
 const M = 'replicator.v1.mittwald.de/';
 const sizes = quick
   ? { fanout: [50], many: 50, newNsSources: 20, restart: 200, unrelated: 500, memFanout: 50, idleSeconds: 10 }
-  : { fanout: [100, 1000, 3000], many: 2000, newNsSources: 200, restart: 10_000, unrelated: 20_000, memFanout: 1000, idleSeconds: 60 };
+  : { fanout: [100, 1000, 3000], many: 2000, newNsSources: 200, restart: 10_000, unrelated: 20_000, memFanout: 1000, idleSeconds: 180 };
 
 interface Result { scenario: string; n?: number; operatorMs?: number; floorMs?: number; ratio?: number; [k: string]: unknown }
 const results: Result[] = [];
