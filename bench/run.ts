@@ -203,7 +203,8 @@ function medianRound<T extends { ratio: number }>(rounds: T[]): T {
   return [...rounds].sort((x, y) => x.ratio - y.ratio)[Math.floor(rounds.length / 2)]!;
 }
 
-async function fanout(n: number, prefix = 'fan', roundsWanted = rounds): Promise<void> {
+/** `label` names the rows of a fan-out run inside another scenario (memory), so they are not read as scenario 1. */
+async function fanout(n: number, prefix = 'fan', roundsWanted = rounds, label = ''): Promise<void> {
   const src = `${prefix}${n}-src`;
   await post('/api/v1/namespaces', { metadata: { name: src } });
   const targets = await namespaces(`${prefix}${n}`, n, { [`${prefix}${n}`]: 'yes' });
@@ -251,9 +252,9 @@ async function fanout(n: number, prefix = 'fan', roundsWanted = rounds): Promise
     await Promise.all([w, u, fw, fu].map((x) => x.informer.stop()));
   }
   const c = medianRound(creates);
-  results.push({ scenario: 'fan-out', n, ...c, rounds: creates.map((x) => x.ratio) });
+  results.push({ scenario: `${label}fan-out`, n, ...c, rounds: creates.map((x) => x.ratio) });
   const u = medianRound(updates);
-  results.push({ scenario: 'update', n, operatorMs: u.operatorMs, floorMs: u.floorMs, ratio: u.ratio, p50: percentile(u.lat, 50), p99: percentile(u.lat, 99), max: u.operatorMs,
+  results.push({ scenario: `${label}update`, n, operatorMs: u.operatorMs, floorMs: u.floorMs, ratio: u.ratio, p50: percentile(u.lat, 50), p99: percentile(u.lat, 99), max: u.operatorMs,
     floorP50: percentile(u.floorLat, 50), floorP99: percentile(u.floorLat, 99), rounds: updates.map((x) => x.ratio) });
 }
 
@@ -381,7 +382,7 @@ async function memory(unrelated: number, n: number): Promise<void> {
   const blob = b64('x'.repeat(10 * 1024 - 1));
   await pool(Array.from({ length: unrelated }, (_, i) => i), 16, (i) => post(secretsPath(ns), { metadata: { name: `u${i}` }, data: { blob } }));
   await startOperator();
-  await fanout(n, 'memfan', 1);
+  await fanout(n, 'memfan', 1, 'memory: ');
   const rss = await metric('kube_replicator_process_resident_memory_bytes');
   const heap = await metric('kube_replicator_nodejs_heap_size_used_bytes');
   results.push({ scenario: 'memory', n, unrelated, rssMB: rss / 2 ** 20, heapMB: heap / 2 ** 20 });
