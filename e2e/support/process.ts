@@ -76,6 +76,17 @@ export class OperatorProcess {
   }
 }
 
+/** What this file reads of an API server audit event (Metadata level: never a body). */
+interface AuditEntry {
+  stage: string;
+  verb: string;
+  userAgent?: string;
+  requestReceivedTimestamp: string;
+  objectRef?: { resource: string; subresource?: string; namespace?: string; name?: string };
+  user: { username: string };
+  impersonatedUser?: { username: string };
+}
+
 /** Counts write requests made by kube-replicator (its User-Agent) in the API server's audit log. */
 export class AuditWrites {
   private offset = 0;
@@ -84,25 +95,23 @@ export class AuditWrites {
     this.offset = statSync(controlPlaneInfo().auditLog).size;
   }
 
+  /** The audit entries of kube-replicator's completed writes since mark(). */
+  private ours(): AuditEntry[] {
+    const lines = readFileSync(controlPlaneInfo().auditLog).subarray(this.offset).toString('utf8').split('\n').filter(Boolean);
+    return lines.map((l) => JSON.parse(l) as AuditEntry).filter((e) => e.stage === 'ResponseComplete' && (e.userAgent ?? '').startsWith('kube-replicator'));
+  }
+
   /** Every write by any kube-replicator process since mark(), with who (User-Agent, authenticated and impersonated user) and when. */
   entries(): { verb: string; resource: string; namespace?: string; userAgent: string; user: string; impersonatedUser?: string; at: number }[] {
-    const lines = readFileSync(controlPlaneInfo().auditLog).subarray(this.offset).toString('utf8').split('\n').filter(Boolean);
-    return lines.map((l) => JSON.parse(l) as { stage: string; verb: string; userAgent?: string; requestReceivedTimestamp: string; objectRef?: { resource: string; namespace?: string };
-      user: { username: string }; impersonatedUser?: { username: string } })
-      .filter((e) => e.stage === 'ResponseComplete' && (e.userAgent ?? '').startsWith('kube-replicator'))
-      .map((e) => ({ verb: e.verb, resource: e.objectRef?.resource ?? '', namespace: e.objectRef?.namespace, userAgent: e.userAgent!, user: e.user.username,
-        impersonatedUser: e.impersonatedUser?.username, at: Date.parse(e.requestReceivedTimestamp) }));
+    return this.ours().map((e) => ({ verb: e.verb, resource: e.objectRef?.resource ?? '', namespace: e.objectRef?.namespace, userAgent: e.userAgent!, user: e.user.username,
+      impersonatedUser: e.impersonatedUser?.username, at: Date.parse(e.requestReceivedTimestamp) }));
   }
 
   /** `subresource` is set for writes to a subresource (e.g. `status`), absent otherwise. */
   writes(): { verb: string; resource: string; subresource?: string; namespace?: string; name?: string }[] {
-    const all = readFileSync(controlPlaneInfo().auditLog);
-    const lines = all.subarray(this.offset).toString('utf8').split('\n').filter(Boolean);
-    return lines.map((l) => JSON.parse(l) as { stage: string; verb: string; userAgent?: string; objectRef?: { resource: string; subresource?: string; namespace?: string; name?: string } })
-      .filter((e) => e.stage === 'ResponseComplete' && (e.userAgent ?? '').startsWith('kube-replicator'))
-      .map((e) => ({
-        verb: e.verb, resource: e.objectRef?.resource ?? '', namespace: e.objectRef?.namespace, name: e.objectRef?.name,
-        ...(e.objectRef?.subresource ? { subresource: e.objectRef.subresource } : {}),
-      }));
+    return this.ours().map((e) => ({
+      verb: e.verb, resource: e.objectRef?.resource ?? '', namespace: e.objectRef?.namespace, name: e.objectRef?.name,
+      ...(e.objectRef?.subresource ? { subresource: e.objectRef.subresource } : {}),
+    }));
   }
 }

@@ -53,9 +53,9 @@ export function chartIdentity(release = suiteRelease, grantable: Rule[] = suiteG
 
 async function install(release: string, grantable: Rule[]): Promise<ChartIdentity> {
   const namespace = releaseNamespace(release);
-  const objects = render([`--set-json=rbacWriter.grantable=${JSON.stringify(grantable)}`], { release, namespace })
-    .filter((o) => rbacKinds.has(o.kind));
-  const deployment = render([], { release, namespace }).find((o) => o.kind === 'Deployment');
+  const rendered = render([`--set-json=rbacWriter.grantable=${JSON.stringify(grantable)}`], { release, namespace });
+  const objects = rendered.filter((o) => rbacKinds.has(o.kind));
+  const deployment = rendered.find((o) => o.kind === 'Deployment');
   const args: string[] = deployment!.spec.template.spec.containers[0].args;
   const rbacWriter = args.find((a) => a.startsWith('--rbac-writer='))!.slice('--rbac-writer='.length);
   const fullname = deployment!.metadata.name;
