@@ -68,6 +68,7 @@ describe('Helm chart', () => {
       'Role/kube-replicator/kube-replicator-leader-election', 'RoleBinding/kube-replicator/kube-replicator-leader-election',
       'Service/kube-replicator/kube-replicator-metrics',
       'ServiceAccount/kube-replicator/kube-replicator', 'ServiceAccount/kube-replicator/kube-replicator-rbac-writer',
+      'ValidatingAdmissionPolicy/kube-replicator-protect-replicas', 'ValidatingAdmissionPolicyBinding/kube-replicator-protect-replicas',
     ]);
     const deploy = must(objs, 'Deployment', 'kube-replicator');
     expect(deploy.spec.replicas).toBe(2);
@@ -193,6 +194,85 @@ describe('Helm chart', () => {
     expect(Object.keys(values).filter((k) => !(k in schema.properties))).toEqual([]);
   });
 
+  describe('admissionPolicy', () => {
+    const vapKinds = ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
+    const admission = (objs: Obj[]) => objs.filter((o) => vapKinds.includes(o.kind));
+    const policy = (objs: Obj[], name = 'kube-replicator-protect-replicas') => must(objs, 'ValidatingAdmissionPolicy', name);
+    /** The resources the policy matches, as group/resource. */
+    const matched = (p: Obj) => (p.spec.matchConstraints.resourceRules as { apiGroups: string[]; resources: string[] }[])
+      .flatMap((r) => r.resources.map((res) => `${r.apiGroups[0]}/${res}`)).sort();
+    /** The usernames the first matchCondition lets through. */
+    const exempt = (p: Obj) => {
+      const cond = (p.spec.matchConditions as { name: string; expression: string }[]).find((m) => m.name === 'not-kube-replicator')!;
+      return JSON.parse(/^!\(request\.userInfo\.username in (\[.*\])\)$/.exec(cond.expression)![1]!) as string[];
+    };
+
+    it('renders by default: Fail, Deny, every replicated kind, only the operator\'s ServiceAccounts exempt', () => {
+      const objs = render();
+      const p = policy(objs);
+      expect(p.apiVersion).toBe('admissionregistration.k8s.io/v1');
+      expect(p.spec.failurePolicy).toBe('Fail');
+      expect(matched(p)).toEqual(['/configmaps', '/secrets', '/serviceaccounts', 'rbac.authorization.k8s.io/rolebindings', 'rbac.authorization.k8s.io/roles']);
+      for (const r of p.spec.matchConstraints.resourceRules) expect(r.operations).toEqual(['CREATE', 'UPDATE', 'DELETE']);
+      expect(p.spec.matchConditions.map((m: { name: string }) => m.name)).toEqual(['not-kube-replicator', 'carries-kube-replicator-metadata']);
+      expect(exempt(p)).toEqual(['system:serviceaccount:kube-replicator:kube-replicator', 'system:serviceaccount:kube-replicator:kube-replicator-rbac-writer']);
+      // Both validations name what to do instead, with messageExpression.
+      expect(p.spec.validations).toHaveLength(2);
+      for (const v of p.spec.validations) expect(v).toEqual(expect.objectContaining({ messageExpression: expect.any(String), message: expect.any(String), reason: 'Forbidden' }));
+      expect(p.spec.validations[0].messageExpression).toContain("'kube-replicator.io/source'");
+      const binding = must(objs, 'ValidatingAdmissionPolicyBinding', 'kube-replicator-protect-replicas');
+      expect(binding.spec).toEqual({ policyName: 'kube-replicator-protect-replicas', validationActions: ['Deny'] });
+      expect(binding.metadata.labels).toEqual(p.metadata.labels);
+      expect(p.metadata.labels!['app.kubernetes.io/instance']).toBe('kube-replicator');
+    });
+
+    it('admissionPolicy.enabled=false renders neither the policy nor its binding', () => {
+      expect(admission(render(['admissionPolicy.enabled=false']))).toEqual([]);
+      // Everything else is unchanged.
+      expect(render(['admissionPolicy.enabled=false']).map(key)).toEqual(render().filter((o) => !vapKinds.includes(o.kind)).map(key));
+    });
+
+    it.each([
+      ['secrets', '/secrets'], ['configMaps', '/configmaps'], ['serviceAccounts', '/serviceaccounts'],
+      ['roles', 'rbac.authorization.k8s.io/roles'], ['roleBindings', 'rbac.authorization.k8s.io/rolebindings'],
+    ])('replicate.%s=false: the policy no longer matches %s', (value, resource) => {
+      const p = policy(render([`replicate.${value}=false`]));
+      expect(matched(p)).not.toContain(resource);
+      expect(matched(p)).toHaveLength(4);
+    });
+
+    it('matches only the enabled kinds: no RBAC kinds means no RBAC rule and no writer; no kind means no policy', () => {
+      const p = policy(render(['replicate.roles=false', 'replicate.roleBindings=false']));
+      expect(matched(p)).toEqual(['/configmaps', '/secrets', '/serviceaccounts']);
+      expect(exempt(p)).toEqual(['system:serviceaccount:kube-replicator:kube-replicator']);
+      const rbacOnly = policy(render(['replicate.secrets=false', 'replicate.configMaps=false', 'replicate.serviceAccounts=false']));
+      expect(matched(rbacOnly)).toEqual(['rbac.authorization.k8s.io/rolebindings', 'rbac.authorization.k8s.io/roles']);
+      const none = render(['replicate.secrets=false', 'replicate.configMaps=false', 'replicate.roles=false', 'replicate.roleBindings=false', 'replicate.serviceAccounts=false']);
+      expect(admission(none)).toEqual([]);
+    });
+
+    it('is per release: names carry the fullname, and the exempt identities are that release\'s; extraAllowedUsers adds to them', () => {
+      const other = render(['--set-json=admissionPolicy.extraAllowedUsers=["system:serviceaccount:kube-replicator:kube-replicator"]'], { release: 'other', namespace: 'ops' });
+      expect(admission(other).map(key).sort()).toEqual(['ValidatingAdmissionPolicy/other-kube-replicator-protect-replicas', 'ValidatingAdmissionPolicyBinding/other-kube-replicator-protect-replicas']);
+      expect(must(other, 'ValidatingAdmissionPolicyBinding', 'other-kube-replicator-protect-replicas').spec.policyName).toBe('other-kube-replicator-protect-replicas');
+      expect(exempt(policy(other, 'other-kube-replicator-protect-replicas'))).toEqual([
+        'system:serviceaccount:ops:other-kube-replicator', 'system:serviceaccount:ops:other-kube-replicator-rbac-writer', 'system:serviceaccount:kube-replicator:kube-replicator',
+      ]);
+      // fullnameOverride is honoured too.
+      expect(admission(render(['fullnameOverride=repl'])).map(key).sort()).toEqual(['ValidatingAdmissionPolicy/repl-protect-replicas', 'ValidatingAdmissionPolicyBinding/repl-protect-replicas']);
+    });
+
+    it('helm lint --strict passes with the policy disabled and with extra users; the schema rejects bad values', () => {
+      expect(helm(['lint', '--strict', chart, '--set', 'admissionPolicy.enabled=false']).status).toBe(0);
+      expect(helm(['lint', '--strict', chart, '--set-json', 'admissionPolicy.extraAllowedUsers=["system:serviceaccount:a:b"]']).status).toBe(0);
+      for (const bad of [['--set', 'admissionPolicy.enabled=maybe'], ['--set', 'admissionPolicy.other=1'], ['--set-json', 'admissionPolicy.extraAllowedUsers=["a\\"b"]'], ['--set-json', 'admissionPolicy.extraAllowedUsers=[""]']]) {
+        const r = helm(['template', 'kube-replicator', chart, ...bad]);
+        expect({ bad, status: r.status }).toEqual({ bad, status: 1 });
+        expect(r.stderr).toContain("values don't meet the specifications of the schema");
+      }
+    });
+  });
+
   it('replicas=1 renders no PodDisruptionBudget; the ServiceMonitor is opt-in', () => {
     expect(find(render(['replicas=1']), 'PodDisruptionBudget', 'kube-replicator')).toBeUndefined();
     expect(find(render(), 'ServiceMonitor', 'kube-replicator')).toBeUndefined();
@@ -277,7 +357,7 @@ describe('helm install into the control plane, and the operator with the chart\'
     await Promise.all([ns, src, dst].map((n) => deleteNamespace(c, n, false)));
   });
 
-  it('creates the ServiceAccounts, ClusterRoles, bindings, Lease Role and Deployment', async () => {
+  it('creates the ServiceAccounts, ClusterRoles, bindings, Lease Role, Deployment and admission policy', async () => {
     const sa = await c.core.readNamespacedServiceAccount({ namespace: ns, name: fullname });
     expect(sa.metadata!.name).toBe(fullname);
     expect((await c.core.readNamespacedServiceAccount({ namespace: ns, name: writer })).automountServiceAccountToken).toBe(false);
@@ -293,6 +373,11 @@ describe('helm install into the control plane, and the operator with the chart\'
     const deploy = await apps.readNamespacedDeployment({ namespace: ns, name: fullname });
     expect(deploy.spec!.template.spec!.containers[0]!.image).toBe('ghcr.io/kube-replicator/kube-replicator:test');
     expect(deploy.spec!.template.spec!.serviceAccountName).toBe(fullname);
+    // The admission policy, exempting this release's operator (test/admission-policy.test.ts checks what it refuses).
+    const admission = c.kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+    const vap = await admission.readValidatingAdmissionPolicy({ name: `${fullname}-protect-replicas` });
+    expect(vap.spec!.matchConditions![0]!.expression).toBe(`!(request.userInfo.username in ["system:serviceaccount:${ns}:${fullname}","system:serviceaccount:${ns}:${writer}"])`);
+    expect((await admission.readValidatingAdmissionPolicyBinding({ name: `${fullname}-protect-replicas` })).spec).toMatchObject({ policyName: `${fullname}-protect-replicas`, validationActions: ['Deny'] });
     // kube-controller-manager aggregates rbacWriter.grantable into what the writer holds.
     await waitFor('the grantable ClusterRole to be aggregated', async () => {
       const agg = await c.rbac.readClusterRole({ name: `${fullname}-grantable` });
