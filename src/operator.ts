@@ -7,7 +7,7 @@ import type { KubeAccess } from './kube/kubeconfig.ts';
 import { EventRecorder } from './kube/events.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
-import { parseExcludePatterns, parseNamespacePatterns } from './rules/patterns.ts';
+import { configurePatternBudget, parseExcludePatterns, parseNamespacePatterns } from './rules/patterns.ts';
 import { loadPolicySchema } from './rules/policy-schema.ts';
 import type { Settings } from './rules/types.ts';
 import { startStatusServer } from './server/status-server.ts';
@@ -52,6 +52,7 @@ export interface Operator {
 export async function startOperator(access: KubeAccess, o: Options, extra: { log?: Logger; statusServer?: boolean; onLostLeadership?: () => void } = {}): Promise<Operator> {
   const log = extra.log ?? createLogger({ level: o.logLevel, format: o.logFormat });
   loadPolicySchema();
+  configurePatternBudget(o.patternMemoryBudget);
   const client = new KubeClient(access);
   const identity = `${hostname()}_${process.pid}`;
   client.userAgent = `kube-replicator/${identity}`;

@@ -21,6 +21,7 @@ describe('parseArgs: defaults', () => {
       trustedRbacNamespaces: '',
       requireNamespaceOptIn: false,
       concurrency: 8,
+      patternMemoryBudget: 64 * 1024 * 1024,
       watchInactivityMs: 5 * 60_000,
       filename: undefined,
       rbacWriter: undefined,
@@ -213,5 +214,15 @@ describe('usage', () => {
 
   it('every default parses (the flag table is consistent)', () => {
     for (const f of flagSpecs) expect(() => parseArgs([`--${f.name}=${f.default}`])).not.toThrow();
+  });
+});
+
+describe('--pattern-memory-budget', () => {
+  it.each<[string, number]>([['64Mi', 64 * 1024 ** 2], ['131072Ki', 128 * 1024 ** 2], ['1Gi', 1024 ** 3], ['1048576', 1024 ** 2]])('%s → %d bytes', (value, bytes) => {
+    expect(parseArgs([`--pattern-memory-budget=${value}`]).patternMemoryBudget).toBe(bytes);
+  });
+
+  it.each(['', '0', '64M', '64MB', '-1Mi', '1.5Gi', '1023Ki', 'lots'])('refuses %j', (value) => {
+    expect(() => parseArgs([`--pattern-memory-budget=${value}`])).toThrow(/invalid -pattern-memory-budget/);
   });
 });

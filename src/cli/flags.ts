@@ -18,6 +18,8 @@ export interface Options {
   trustedRbacNamespaces: string;
   requireNamespaceOptIn: boolean;
   concurrency: number;
+  /** Estimated bytes that compiled namespace patterns may take (--pattern-memory-budget). */
+  patternMemoryBudget: number;
   watchInactivityMs: number;
   rbacWriter?: string;
   leaderElect: boolean;
@@ -56,6 +58,7 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'require-namespace-opt-in', type: 'bool', default: 'false', help: 'push only into namespaces labelled kube-replicator.io/replication=allow' },
   { name: 'permissive', type: 'bool', default: 'false', help: 'mittwald-like behaviour for migrations: --adopt-existing and RBAC push from every namespace' },
   { name: 'concurrency', type: 'int', default: '8', help: 'targets reconciled in parallel' },
+  { name: 'pattern-memory-budget', type: 'string', default: '64Mi', help: 'estimated memory that compiled namespace patterns (replicate-to lists) may take, e.g. 64Mi; each source namespace gets an eighth, and a list beyond its namespace\'s share is refused with an Event' },
   { name: 'rbac-writer', type: 'string', default: '', help: '<namespace>/<serviceaccount> impersonated for every Role/RoleBinding write: replicated RBAC never grants more than it holds' },
   { name: 'watch-inactivity', type: 'duration', default: '5m', help: 'a watch silent this long (no event or bookmark) is restarted' },
   { name: 'leader-elect', type: 'bool', default: 'false', help: 'run several replicas: only the holder of a Lease works, the others wait with warm caches' },
@@ -84,6 +87,16 @@ export function parseGoDuration(value: string): number {
   }
   if (!value || consumed !== value.length) throw new UsageError(`invalid duration "${value}" (examples: 30s, 10m, 1h30m)`);
   return total;
+}
+
+const byteUnits: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** A byte count as Kubernetes writes memory: `67108864`, `65536Ki`, `64Mi`, `1Gi`. At least 1Mi. */
+export function parseByteQuantity(name: string, value: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(value);
+  const bytes = m ? Number(m[1]) * byteUnits[m[2] ?? '']! : NaN;
+  if (!(bytes >= 1024 ** 2 && Number.isSafeInteger(bytes))) throw new UsageError(`invalid -${name} "${value}": a byte count of at least 1Mi (examples: 64Mi, 131072Ki, 1Gi)`);
+  return bytes;
 }
 
 function parseBoolValue(name: string, v: string): boolean {
@@ -145,6 +158,7 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
     trustedRbacNamespaces: bool('permissive') ? '*' : v.get('trusted-rbac-namespaces')!,
     requireNamespaceOptIn: bool('require-namespace-opt-in'),
     concurrency,
+    patternMemoryBudget: parseByteQuantity('pattern-memory-budget', v.get('pattern-memory-budget')!),
     watchInactivityMs: parseGoDuration(v.get('watch-inactivity')!),
     rbacWriter: v.get('rbac-writer') || undefined,
     leaderElect: bool('leader-elect'),

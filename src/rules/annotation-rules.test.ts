@@ -1,6 +1,7 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../model/objects.ts';
-import { hasPushAnnotations, parseGoBool, pullConsent, pullSourceFromAnnotations, pushRuleFromAnnotations } from './annotation-rules.ts';
+import { forgetPushSource, hasPushAnnotations, parseGoBool, pullConsent, pullSourceFromAnnotations, pushRuleFromAnnotations } from './annotation-rules.ts';
+import { configurePatternBudget, patternMemoryUsage, resetPatterns } from './patterns.ts';
 import { annotations as A } from './vocabulary.ts';
 
 function obj(annotations: Record<string, string> | undefined, meta: Partial<KubeObject['metadata']> = {}): KubeObject {
@@ -227,5 +228,40 @@ describe('pullConsent', () => {
   it('--allow-all allows without any annotation', () => {
     expect(pullConsent(obj(undefined), 'dst', true)).toEqual({ allowed: true, reason: 'allowed by --allow-all' });
     expect(pullConsent(consenting('false', undefined), 'dst', true).allowed).toBe(true);
+  });
+});
+
+describe('replicate-to and the pattern memory budget', () => {
+  afterEach(() => resetPatterns());
+  const MiB = 1024 * 1024;
+  const bigList = (seed: string) => Array.from({ length: 1000 }, (_, j) => `${seed}q${j}.*`).join(',');
+  const source = (name: string, list: string, extra: Record<string, string> = {}) =>
+    obj({ [A.replicateTo]: list, ...extra }, { name });
+
+  it('a list over the namespace\'s share refuses the whole rule, selector included, with one problem naming the budget', () => {
+    configurePatternBudget(64 * MiB, 4 * MiB);
+    expect(pushRuleFromAnnotations('Secret', source('s1', bigList('a'))).rule).toBeDefined();
+    const refused = pushRuleFromAnnotations('Secret', source('s2', bigList('b'), { [A.replicateToMatching]: 'env=prod' }));
+    expect(refused.rule).toBeUndefined();
+    expect(refused.problems).toHaveLength(1);
+    expect(refused.problems[0]!.field).toBe(A.replicateTo);
+    expect(refused.problems[0]!.message).toMatch(/^the pattern list is refused: .*namespace team-a .*over its share \(4\.0 MiB\) of --pattern-memory-budget/);
+    // Parsing the same source again gives the same answer.
+    expect(pushRuleFromAnnotations('Secret', source('s2', bigList('b')))).toEqual({ problems: refused.problems });
+  });
+
+  it('a source that drops replicate-to, or is forgotten, gives its share back', () => {
+    pushRuleFromAnnotations('Secret', source('s1', bigList('a')));
+    pushRuleFromAnnotations('ConfigMap', source('s1', bigList('c')));
+    expect(patternMemoryUsage().shares['team-a']).toBeGreaterThan(0);
+    pushRuleFromAnnotations('Secret', obj({ [A.replicateToMatching]: 'a=b' }, { name: 's1' }));
+    forgetPushSource('ConfigMap', 'team-a', 's1');
+    expect(patternMemoryUsage().shares).toEqual({});
+  });
+
+  it('sources with the same list share one compiled program', () => {
+    const a = pushRuleFromAnnotations('Secret', source('s1', bigList('same'))).rule!;
+    const b = pushRuleFromAnnotations('Secret', obj({ [A.replicateTo]: bigList('same') }, { name: 's2', namespace: 'team-b' })).rule!;
+    expect(b.targets.patterns).toBe(a.targets.patterns);
   });
 });

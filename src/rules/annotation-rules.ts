@@ -1,7 +1,9 @@
-// mittwald's annotation dialect → rules. Pure: the same object always gives the same rules and problems.
+// mittwald's annotation dialect → rules. No I/O; the same object gives the same rules and problems, except that a
+// push rule's `replicate-to` list is held against the pattern memory budget (patterns.ts), so whether it fits
+// depends on what the source's namespace already holds.
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
-import { parseNamespacePatterns } from './patterns.ts';
+import { parseNamespacePatterns, releasePatterns } from './patterns.ts';
 import { parseLabelSelector } from './selector.ts';
 import type { PushRule, RuleProblem, TargetNamespaces } from './types.ts';
 import { annotations as A } from './vocabulary.ts';
@@ -27,15 +29,27 @@ export interface PushRuleResult {
   problems: RuleProblem[];
 }
 
-/** The push rule of an annotated source, if any. Invalid parts are reported; valid parts still work. */
+/** Who holds a source's `replicate-to` list against the pattern memory budget. */
+const replicateToHolder = (kind: Kind, namespace: string, name: string) => ({ owner: `${A.replicateTo} ${kind}/${namespace}/${name}`, share: namespace });
+
+/**
+ * The push rule of an annotated source, if any. Invalid parts are reported; valid parts still work. A `replicate-to`
+ * list over the source namespace's share of the pattern memory budget refuses the whole rule (the problem says so).
+ */
 export function pushRuleFromAnnotations(kind: Kind, obj: KubeObject): PushRuleResult {
   const a = obj.metadata.annotations ?? {};
   const problems: RuleProblem[] = [];
   const targets: TargetNamespaces = {};
+  const holder = replicateToHolder(kind, obj.metadata.namespace ?? '', obj.metadata.name);
   if (A.replicateTo in a) {
-    const patterns = parseNamespacePatterns(a[A.replicateTo]!);
-    for (const e of patterns.errors) problems.push({ field: A.replicateTo, message: `pattern "${e.element}" ignored: ${e.reason}` });
+    const patterns = parseNamespacePatterns(a[A.replicateTo]!, undefined, holder);
+    for (const e of patterns.errors) {
+      problems.push({ field: A.replicateTo, message: e.wholeList ? e.reason : `pattern "${e.element}" ignored: ${e.reason}` });
+    }
+    if (patterns.overBudget) return { problems };
     if (patterns.elements.length > 0) targets.patterns = patterns;
+  } else {
+    releasePatterns(holder.owner);
   }
   if (A.replicateToMatching in a) {
     const parsed = parseLabelSelector(a[A.replicateToMatching]!);
@@ -58,6 +72,14 @@ export function pushRuleFromAnnotations(kind: Kind, obj: KubeObject): PushRuleRe
       onConflict: 'Skip',
     },
   };
+}
+
+/**
+ * The source is gone: what its rule held against the pattern memory budget is released. The controller calls this
+ * when a source is deleted (a source that merely loses its annotations is released by pushRuleFromAnnotations).
+ */
+export function forgetPushSource(kind: Kind, namespace: string, name: string): void {
+  releasePatterns(replicateToHolder(kind, namespace, name).owner);
 }
 
 export interface PullSourceResult {

@@ -1,13 +1,18 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { RE2JS } from 're2js';
 import {
   clearPatternCache,
   compileWholeName,
+  configurePatternBudget,
+  defaultPatternBudget,
   defaultPatternLimits,
   estimateProgramSize,
   goTrimSpace,
   parseExcludePatterns,
   parseNamespacePatterns,
+  patternMemoryUsage,
+  releasePatterns,
+  resetPatterns,
   truncate,
 } from './patterns.ts';
 
@@ -445,5 +450,172 @@ describe('helpers', () => {
     ['ab\u{1F600}c', 3, 'ab…'],
   ])('truncate(%j, %d) is %j', (input, max, expected) => {
     expect(truncate(input, max)).toBe(expected);
+  });
+});
+
+describe('plain names', () => {
+  it('are looked up, never compiled, and agree with RE2 on whole names', () => {
+    const names = parseNamespacePatterns('team-a, b2 ,prod-x1');
+    expect(names.literals).toEqual(new Set(['team-a', 'b2', 'prod-x1']));
+    for (const ns of ['team-a', 'b2', 'prod-x1', 'team-ab', 'b', 'xteam-a', 'TEAM-A']) {
+      expect(names.matches(ns)).toBe(RE2JS.compile('^(?:team-a|b2|prod-x1)$').matches(ns));
+    }
+  });
+
+  it('mix with regular expressions: both kinds of element match, no literal set is exposed', () => {
+    const mixed = parseNamespacePatterns('team-a,prod-.*,b2');
+    expect(mixed.literals).toBeUndefined();
+    expect(mixed.elements).toEqual(['team-a', 'prod-.*', 'b2']);
+    expect(['team-a', 'prod-1', 'b2'].map((n) => mixed.matches(n))).toEqual([true, true, true]);
+    expect(['team-b', 'prod', 'b22'].map((n) => mixed.matches(n))).toEqual([false, false, false]);
+  });
+
+  it('are substrings, not whole names, in exclude lists', () => {
+    expect(parseExcludePatterns('kube').matches('kube-system')).toBe(true);
+  });
+});
+
+const MiB = 1024 * 1024;
+/** A list of `n` regular expressions that share nothing with another seed's. */
+const regexList = (seed: string, n = 1000) => Array.from({ length: n }, (_, j) => `${seed}q${j}.*`).join(',');
+const holder = (owner: string, share: string) => ({ owner, share });
+
+describe('memory budget', () => {
+  beforeEach(() => resetPatterns());
+  afterEach(() => resetPatterns());
+
+  it('defaults to 64 MiB in total and an eighth of it per share', () => {
+    expect(defaultPatternBudget).toEqual({ totalBytes: 64 * MiB, shareBytes: 8 * MiB });
+  });
+
+  it('charges a held list to its share, and its release gives the share back', () => {
+    const p = parseNamespacePatterns(regexList('a'), undefined, holder('o1', 'team-a'));
+    expect(p.overBudget).toBeUndefined();
+    expect(p.matches('aq5-x')).toBe(true);
+    const charged = patternMemoryUsage().shares['team-a']!;
+    // A 1 000-element list is estimated at a few MB (measured ~1.5 MB retained with re2js 2.10).
+    expect(charged).toBeGreaterThan(1 * MiB);
+    expect(charged).toBeLessThan(4 * MiB);
+    releasePatterns('o1');
+    expect(patternMemoryUsage().shares).toEqual({});
+    // Kept (unheld) while it fits, and shared again by the next holder without a new charge to the total.
+    const total = patternMemoryUsage().totalBytes;
+    expect(parseNamespacePatterns(regexList('a'), undefined, holder('o2', 'team-a'))).toBe(p);
+    expect(patternMemoryUsage().totalBytes).toBe(total);
+  });
+
+  it('refuses a list over its share before compiling it, with a reason naming the namespace and the flag', () => {
+    configurePatternBudget(64 * MiB, 4 * MiB);
+    const first = parseNamespacePatterns(regexList('a'), undefined, holder('o1', 'team-a'));
+    expect(first.overBudget).toBeUndefined();
+    const before = patternMemoryUsage();
+    const refused = parseNamespacePatterns(regexList('b'), undefined, holder('o2', 'team-a'));
+    expect(refused.overBudget).toBe(true);
+    expect(refused.elements).toEqual([]);
+    expect(refused.matches('bq1')).toBe(false);
+    expect(refused.errors).toHaveLength(1);
+    expect(refused.errors[0]!.wholeList).toBe(true);
+    expect(refused.errors[0]!.reason).toMatch(/namespace team-a .* over its share \(4\.0 MiB\) of --pattern-memory-budget \(64\.0 MiB\)/);
+    // Nothing was compiled or memoised for it.
+    expect(patternMemoryUsage()).toEqual(before);
+    // Another namespace is not affected by team-a's share.
+    expect(parseNamespacePatterns(regexList('b'), undefined, holder('o3', 'team-b')).overBudget).toBeUndefined();
+  });
+
+  it('one list held by many sources of a namespace costs it once; by another namespace, that one once too', () => {
+    configurePatternBudget(64 * MiB, 4 * MiB);
+    const list = regexList('shared');
+    const results = Array.from({ length: 20 }, (_, i) => parseNamespacePatterns(list, undefined, holder(`o${i}`, 'team-a')));
+    expect(new Set(results).size).toBe(1);
+    expect(results[0]!.overBudget).toBeUndefined();
+    const weight = patternMemoryUsage().shares['team-a']!;
+    expect(parseNamespacePatterns(list, undefined, holder('p', 'team-b'))).toBe(results[0]);
+    expect(patternMemoryUsage().shares).toEqual({ 'team-a': weight, 'team-b': weight });
+    expect(patternMemoryUsage().totalBytes).toBe(weight);
+    for (let i = 0; i < 19; i++) releasePatterns(`o${i}`);
+    expect(patternMemoryUsage().shares['team-a']).toBe(weight);
+    releasePatterns('o19');
+    expect(patternMemoryUsage().shares).toEqual({ 'team-b': weight });
+  });
+
+  it('refuses once the total is spent, even within the share, and frees room by dropping unheld lists first', () => {
+    configurePatternBudget(12 * MiB, 12 * MiB);
+    const unheld = parseNamespacePatterns(regexList('idle'));
+    expect(patternMemoryUsage().idleBytes).toBeGreaterThan(0);
+    const held = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((s, i) => parseNamespacePatterns(regexList(s), undefined, holder(`o${i}`, `ns-${i}`)));
+    const refusedAt = held.findIndex((p) => p.overBudget);
+    expect(refusedAt).toBeGreaterThan(1);
+    expect(held[refusedAt]!.errors[0]!.reason).toMatch(/all compiled patterns .* over --pattern-memory-budget \(12\.0 MiB\)/);
+    // The unheld list made room for held ones.
+    expect(patternMemoryUsage().idleBytes).toBe(0);
+    expect(parseNamespacePatterns(regexList('idle'))).not.toBe(unheld);
+    expect(patternMemoryUsage().totalBytes).toBeLessThanOrEqual(12 * MiB);
+  });
+
+  it('a refusal sticks to its holder until it holds another list, even once room is made', () => {
+    configurePatternBudget(64 * MiB, 4 * MiB);
+    parseNamespacePatterns(regexList('a'), undefined, holder('o1', 'team-a'));
+    const refused = parseNamespacePatterns(regexList('b'), undefined, holder('o2', 'team-a'));
+    expect(refused.overBudget).toBe(true);
+    releasePatterns('o1');
+    // Same holder, same list: the same answer (a source parsed again on every event gives the same rule).
+    expect(parseNamespacePatterns(regexList('b'), undefined, holder('o2', 'team-a'))).toBe(refused);
+    // Its list changed (the tenant edited the annotation): tried again.
+    const edited = parseNamespacePatterns(regexList('b', 999), undefined, holder('o2', 'team-a'));
+    expect(edited.overBudget).toBeUndefined();
+    expect(edited.matches('bq3')).toBe(true);
+  });
+
+  it('a holder that changes its list releases the old one first', () => {
+    configurePatternBudget(64 * MiB, 4 * MiB);
+    parseNamespacePatterns(regexList('a'), undefined, holder('o1', 'team-a'));
+    const w = patternMemoryUsage().shares['team-a']!;
+    // Would not fit next to `a`, fits in its place.
+    const b = parseNamespacePatterns(regexList('b'), undefined, holder('o1', 'team-a'));
+    expect(b.overBudget).toBeUndefined();
+    expect(patternMemoryUsage().shares['team-a']).toBeLessThan(2 * w);
+  });
+
+  it('plain-name lists are cheap: 1 000 names cost a small fraction of 1 000 expressions', () => {
+    parseNamespacePatterns(regexList('a'), undefined, holder('re', 'team-a'));
+    const names = Array.from({ length: 1000 }, (_, j) => `n-${j}`).join(',');
+    parseNamespacePatterns(names, undefined, holder('names', 'team-b'));
+    const { shares } = patternMemoryUsage();
+    expect(shares['team-b']!).toBeLessThan(shares['team-a']! / 10);
+  });
+
+  it('bounds what it keeps of lists no one holds: entries and bytes', () => {
+    configurePatternBudget(16 * MiB);
+    for (let i = 0; i < 30; i++) parseNamespacePatterns(regexList(`u${i}`));
+    const usage = patternMemoryUsage();
+    expect(usage.idleBytes).toBe(usage.totalBytes);
+    expect(usage.idleBytes).toBeLessThanOrEqual(4 * MiB);
+    // Unheld lists are still parsed and answer correctly, whether memoised or not.
+    expect(parseNamespacePatterns(regexList('u0')).matches('u0q7x')).toBe(true);
+    clearPatternCache();
+    expect(patternMemoryUsage()).toEqual({ totalBytes: 0, idleBytes: 0, entries: 0, shares: {} });
+  });
+
+  it('the estimate bounds what is retained (measured on the heap when gc is exposed)', () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    configurePatternBudget(1024 * MiB, 1024 * MiB);
+    if (gc) gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept = Array.from({ length: 10 }, (_, i) => parseNamespacePatterns(regexList(`m${i}`), undefined, holder(`m${i}`, 'm')));
+    if (gc) gc();
+    const retained = process.memoryUsage().heapUsed - before;
+    expect(kept.every((p) => p.matches(`m3q9`) === (p === kept[3]))).toBe(true);
+    if (gc) expect(retained).toBeLessThan(patternMemoryUsage().totalBytes);
+  });
+
+  it('rejects a non-positive budget', () => {
+    expect(() => configurePatternBudget(0)).toThrow(RangeError);
+  });
+
+  it('drops the parsed elements after compiling (re2js keeps them; matching needs only the program)', () => {
+    const p = parseNamespacePatterns(regexList('d', 10));
+    expect(p.matches('dq3anything')).toBe(true);
+    expect(p.matches('eq3')).toBe(false);
+    expect(p.matches('dx3')).toBe(false);
   });
 });

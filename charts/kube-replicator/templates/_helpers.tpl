@@ -56,6 +56,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - --log-format={{ .Values.logFormat }}
 - --concurrency={{ .Values.concurrency }}
 - --watch-inactivity={{ .Values.watchInactivity }}
+- --pattern-memory-budget={{ .Values.patternMemoryBudget }}
 {{- if not .Values.replicate.secrets }}
 - --replicate-secrets=false
 {{- end }}
