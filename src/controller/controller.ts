@@ -10,7 +10,7 @@ import { namespacesPath } from '../kube/resources.ts';
 import { Writer } from '../kube/writer.ts';
 import type { Logger } from '../log.ts';
 import { plan, type Candidate, type Note, type Plan, type PullInput } from '../engine/plan.ts';
-import { pullSourceFromAnnotations, pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
+import { forgetPushSource, pullSourceFromAnnotations, pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
 import { policiesPath, policyRule, policySelectsSource, type CompiledPolicy, type ReplicationPolicy } from '../rules/policy-rules.ts';
 import { namedTargets, ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
 import type { NamespaceView, PushRule, Settings, TargetNamespaces } from '../rules/types.ts';
@@ -205,6 +205,7 @@ export class Controller {
     const key = refKey(ref);
     if (!this.isOwnWrite(key, type, obj)) this.enqueue(ref);
     this.indexPush(kind, key, type === 'delete' ? undefined : obj, old);
+    if (type === 'delete') forgetPushSource(kind, ref.namespace, ref.name); // its pattern budget is free again
     this.indexPolicySources(kind, key, type === 'delete' ? undefined : obj);
     this.indexPull(kind, key, type === 'delete' ? undefined : obj);
     for (const t of this.pullTargetsOf.get(key) ?? []) this.queue.add(t, ref.namespace);
