@@ -92,7 +92,7 @@ export function parseGoDuration(value: string): number {
 const byteUnits: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
 
 /** A byte count as Kubernetes writes memory: `67108864`, `65536Ki`, `64Mi`, `1Gi`. At least 1Mi. */
-export function parseByteQuantity(name: string, value: string): number {
+function parseByteQuantity(name: string, value: string): number {
   const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(value);
   const bytes = m ? Number(m[1]) * byteUnits[m[2] ?? '']! : NaN;
   if (!(bytes >= 1024 ** 2 && Number.isSafeInteger(bytes))) throw new UsageError(`invalid -${name} "${value}": a byte count of at least 1Mi (examples: 64Mi, 131072Ki, 1Gi)`);

@@ -572,7 +572,7 @@ export interface PatternBudget {
 }
 
 /** How many namespaces at their full share fill the total. */
-export const SHARES_PER_BUDGET = 8;
+const SHARES_PER_BUDGET = 8;
 
 export const defaultPatternBudget: Readonly<PatternBudget> = Object.freeze({ totalBytes: 64 * MiB, shareBytes: 8 * MiB });
 
@@ -586,10 +586,6 @@ export function configurePatternBudget(totalBytes: number, shareBytes = Math.flo
   if (!(totalBytes > 0) || !(shareBytes > 0)) throw new RangeError('the pattern memory budget must be positive');
   budget = { totalBytes, shareBytes: Math.min(shareBytes, totalBytes) };
   trimIdle();
-}
-
-export function patternBudget(): Readonly<PatternBudget> {
-  return { ...budget };
 }
 
 const IDLE_MAX_ENTRIES = 512;
