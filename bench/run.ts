@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane, type ControlPlane } from '../tools/controlplane/controlplane.ts';
 import { installCrds } from '../tools/controlplane/crds.ts';
+import { replicatorAuditEntries } from '../tools/controlplane/audit-log.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { kubeAccessFromFiles } from '../src/kube/kubeconfig.ts';
 import { Informer } from '../src/kube/informer.ts';
@@ -342,9 +343,7 @@ async function newNamespace(n: number): Promise<void> {
 
 /** Writes by kube-replicator recorded in the audit log since byte `offset`. */
 function auditWrites(offset: number): number {
-  return readFileSync(cp.auditLog).subarray(offset).toString('utf8').split('\n').filter(Boolean)
-    .map((l) => JSON.parse(l) as { stage: string; userAgent?: string })
-    .filter((e) => e.stage === 'ResponseComplete' && (e.userAgent ?? '').startsWith('kube-replicator')).length;
+  return replicatorAuditEntries(cp.auditLog, offset).length;
 }
 
 async function restart(replicas: number): Promise<void> {

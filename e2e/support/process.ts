@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveBinaries } from '../../tools/controlplane/binaries.ts';
+import { replicatorAuditEntries, type AuditEntry } from '../../tools/controlplane/audit-log.ts';
 import { controlPlaneInfo, waitFor } from '../../test/support/cluster.ts';
 import { chartIdentity, withRbacWriter } from '../../test/support/chart-identity.ts';
 
@@ -76,17 +77,6 @@ export class OperatorProcess {
   }
 }
 
-/** What this file reads of an API server audit event (Metadata level: never a body). */
-interface AuditEntry {
-  stage: string;
-  verb: string;
-  userAgent?: string;
-  requestReceivedTimestamp: string;
-  objectRef?: { resource: string; subresource?: string; namespace?: string; name?: string };
-  user: { username: string };
-  impersonatedUser?: { username: string };
-}
-
 /** Counts write requests made by kube-replicator (its User-Agent) in the API server's audit log. */
 export class AuditWrites {
   private offset = 0;
@@ -97,8 +87,7 @@ export class AuditWrites {
 
   /** The audit entries of kube-replicator's completed writes since mark(). */
   private ours(): AuditEntry[] {
-    const lines = readFileSync(controlPlaneInfo().auditLog).subarray(this.offset).toString('utf8').split('\n').filter(Boolean);
-    return lines.map((l) => JSON.parse(l) as AuditEntry).filter((e) => e.stage === 'ResponseComplete' && (e.userAgent ?? '').startsWith('kube-replicator'));
+    return replicatorAuditEntries(controlPlaneInfo().auditLog, this.offset);
   }
 
   /** Every write by any kube-replicator process since mark(), with who (User-Agent, authenticated and impersonated user) and when. */
