@@ -77,6 +77,11 @@ export class Controller {
    * change by someone else within the same second as our write (managedFields times have seconds only).
    */
   private readonly wrote = new Map<string, string>();
+  /**
+   * Replicas that left the replica watch by someone else's write, by key (their uid): when the object still exists
+   * without our provenance, its namespace's owner took it (e.g. `kubectl replace`), which is reported once.
+   */
+  private readonly leftReplicas = new Map<string, string>();
   /** Events that one namespace's objects cause on objects in another namespace, per pair of namespaces. */
   private readonly crossNamespaceNotes = new RateLimiter({ burst: 20, refillMs: 30_000 });
   /** Replicas by the source in their provenance. */
@@ -209,7 +214,10 @@ export class Controller {
     const key = refKey(ref);
     if (!this.isOwnWrite(key, type, obj)) this.enqueue(ref);
     this.indexPush(kind, key, type === 'delete' ? undefined : obj, old);
-    if (type === 'delete') forgetPushSource(kind, ref.namespace, ref.name); // its pattern budget is free again
+    if (type === 'delete') {
+      forgetPushSource(kind, ref.namespace, ref.name); // its pattern budget is free again
+      this.leftReplicas.delete(key);
+    }
     this.indexPolicySources(kind, key, type === 'delete' ? undefined : obj);
     this.indexPull(kind, key, type === 'delete' ? undefined : obj);
     for (const t of this.pullTargetsOf.get(key) ?? []) this.queue.add(t, ref.namespace);
@@ -226,6 +234,7 @@ export class Controller {
     const now = type === 'delete' ? undefined : sourceOf(obj);
     if (before && before !== now) removeFrom(this.replicasOf, before, key);
     if (now) addTo(this.replicasOf, now, key);
+    if (type === 'delete' && this.wrote.get(key) !== obj.metadata.resourceVersion) this.leftReplicas.set(key, obj.metadata.uid ?? '');
     if (!this.isOwnWrite(key, type, obj)) this.queue.add(key, obj.metadata.namespace ?? '');
   }
 
@@ -243,13 +252,18 @@ export class Controller {
    * version; after a restart such a tie is taken as ours (no write at restart rests on a guess).
    */
   private historyOf(key: string, live: KubeObject | undefined): LiveHistory | undefined {
+    const left = this.leftReplicas.get(key);
+    const provenanceRemoved = left !== undefined && live !== undefined && left === live.metadata.uid && live.metadata.labels?.[provenance.replicaLabel] !== 'true';
+    // Consumed once the object is seen without our provenance (reported once), or gone or replaced by another.
+    if (left !== undefined && (provenanceRemoved || left !== live?.metadata.uid)) this.leftReplicas.delete(key);
     const w = live && writersOf(live);
-    if (!w) return undefined;
+    if (!w) return provenanceRemoved ? { writtenByUs: false, changedSinceOurWrite: false, provenanceRemoved } : undefined;
     const ourRv = this.wrote.get(key);
     const later = w.ours !== undefined && w.others !== undefined
       && (w.others > w.ours || (w.others === w.ours && ourRv !== undefined && ourRv !== live.metadata.resourceVersion));
-    return { writtenByUs: w.ours !== undefined, changedSinceOurWrite: later };
+    return { writtenByUs: w.ours !== undefined, changedSinceOurWrite: later, ...(provenanceRemoved ? { provenanceRemoved } : {}) };
   }
+
 
   private onNamespace(type: InformerEvent, ns: Namespace, old: Namespace | undefined): void {
     if (type === 'update' && old && sameLabels(old, ns) && isTerminating(old) === isTerminating(ns)) return;

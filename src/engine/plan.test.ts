@@ -710,6 +710,17 @@ describe('plan: the target namespace\'s owner wins over an untrusted push', () =
     expect([after.outcome, after.write, reasons(after)]).toEqual(['Conflict', undefined, ['TargetConflict', 'TargetConflict']]);
   });
 
+  it('reports once, and writes nothing, when the owner removed our provenance itself (kubectl replace)', () => {
+    const { metadata: { labels: _l, annotations: _a, ...meta }, ...content } = ourReplica('Secret');
+    const replaced = fromServer({ ...content, metadata: meta });
+    const p = run('Secret', { live: replaced, history: { writtenByUs: false, changedSinceOurWrite: false, provenanceRemoved: true } });
+    expect([p.outcome, p.write]).toEqual(['Conflict', undefined]);
+    expect(p.notes.map((n) => [n.on, n.reason, n.type])).toEqual([[targetRef('Secret'), 'TargetClaimed', 'Normal'], [cand('Secret').rule.source, 'TargetClaimed', 'Warning']]);
+    // A trusted rule does not take it back either: the object is no longer ours, so it is a conflict.
+    const trusted = run('Secret', { live: replaced, history: { writtenByUs: false, changedSinceOurWrite: false, provenanceRemoved: true }, settings: { ...trusting, trustedSourceNamespaces: parseNamespacePatterns('src') } });
+    expect([trusted.write, reasons(trusted)]).toEqual([undefined, ['TargetConflict', 'TargetConflict']]);
+  });
+
   it('keeps correcting a trusted rule\'s replica (drift correction)', () => {
     const live = ourReplica('Secret');
     live.data = { a: 'ZWRpdGVk' };

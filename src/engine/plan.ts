@@ -27,6 +27,8 @@ export interface LiveHistory {
   writtenByUs: boolean;
   /** Someone else wrote it after our latest write (an edit, an apply, a replace). */
   changedSinceOurWrite: boolean;
+  /** It was our replica until someone else removed our provenance from it (seen once, e.g. after `kubectl replace`). */
+  provenanceRemoved?: boolean;
 }
 
 export interface PullInput {
@@ -66,7 +68,10 @@ export interface Note {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
-  /** The source on whose behalf a note lands on another object (recording is rate-limited per source). */
+  /**
+   * The untrusted party on whose behalf a note lands on another namespace's object: recording is rate-limited per
+   * pair of namespaces, so that a tenant cannot flood another namespace with Events. Absent for trusted rules.
+   */
   by?: ObjectRef;
 }
 
@@ -120,6 +125,9 @@ export function plan(input: PlanInput): Plan {
   return losers.length ? { ...p, losers: losers.map((l) => l.rule.id) } : p;
 }
 
+/** `by` for a note a rule causes on another object: only untrusted rules are rate-limited (see Note.by). */
+const onBehalfOf = (c: Candidate): Pick<Note, 'by'> => (c.tier === 'trusted' ? {} : { by: c.rule.source });
+
 function withNotes(p: Plan, notes: Note[]): Plan {
   return { ...p, notes: [...notes, ...p.notes] };
 }
@@ -154,6 +162,11 @@ function planUnwanted(input: PlanInput, ownership: Ownership): Plan {
 
 /** A replica its namespace's owner changed: provenance removed, content left as the owner wrote it. */
 function release(input: PlanInput, live: KubeObject, winner?: Candidate): Plan {
+  return { ...claimed(input, winner), write: { type: 'update', object: orphanedReplica(live) } };
+}
+
+/** What is reported when the target namespace's owner takes a replica of an untrusted rule. */
+function claimed(input: PlanInput, winner?: Candidate): Plan {
   const { target } = input;
   const changed = `${formatRef(target)} was changed by someone other than kube-replicator after it was replicated`;
   const notes: Note[] = [{
@@ -166,7 +179,7 @@ function release(input: PlanInput, live: KubeObject, winner?: Candidate): Plan {
       message: `${changed}: the namespace's owner wins over an untrusted push, so it is no longer replicated from this source (${ruleLabel(winner.rule.origin)}, untrusted)`,
     });
   }
-  return { write: { type: 'update', object: orphanedReplica(live) }, outcome: 'Conflict', owner: winner?.rule.id, notes };
+  return { outcome: 'Conflict', owner: winner?.rule.id, notes };
 }
 
 /**
@@ -183,6 +196,8 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
   const kind = target.kind;
   if (winner.rule.suspended) return { outcome: 'Suspended', owner: winner.rule.id, notes: [] };
   if (live && ownership.type === 'ours' && winner.tier === 'untrusted' && input.history?.changedSinceOurWrite) return release(input, live, winner);
+  // Already without our provenance (the owner removed it): only reported, nothing to write.
+  if (live && ownership.type === 'foreign' && winner.tier === 'untrusted' && input.history?.provenanceRemoved) return claimed(input, winner);
   if (live && ownership.type === 'mittwald' && winner.tier === 'untrusted' && !copiedByMittwaldFrom(kind, live, winner.source)) {
     const message = `${formatRef(target)} was replicated by mittwald/kubernetes-replicator from another source; an untrusted push from ${winner.rule.source.namespace} does not take it over (a trusted rule would)`;
     return {
@@ -200,7 +215,7 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
       outcome: 'Conflict', owner: winner.rule.id,
       notes: [
         { on: winner.rule.source, type: 'Warning', reason: 'TargetConflict', message },
-        { on: target, type: 'Warning', reason: 'TargetConflict', by: winner.rule.source, message: `not replaced by ${winner.rule.source.namespace}/${winner.rule.source.name}: ${message}` },
+        { on: target, type: 'Warning', reason: 'TargetConflict', ...onBehalfOf(winner), message: `not replaced by ${winner.rule.source.namespace}/${winner.rule.source.name}: ${message}` },
       ],
     };
   }
