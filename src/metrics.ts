@@ -1,13 +1,13 @@
-// Prometheus metrics. Labels are bounded sets (kind, outcome, verb, reason, informer): never names,
+// Prometheus metrics. Labels are bounded sets (kind, outcome, verb, reason, tier, informer): never names,
 // namespaces or values, so cardinality stays fixed and no Secret data can reach a label.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ControllerObserver } from './controller/controller.ts';
 
 export class Metrics implements ControllerObserver {
   readonly registry = new Registry();
-  private readonly reconciles = new Counter({ name: 'kube_replicator_reconcile_total', help: 'Reconciles by kind and outcome.', labelNames: ['kind', 'outcome'], registers: [this.registry] });
+  private readonly reconciles = new Counter({ name: 'kube_replicator_reconcile_total', help: 'Reconciles by kind, outcome and the tier of the winning rule (trusted, untrusted, none).', labelNames: ['kind', 'outcome', 'tier'], registers: [this.registry] });
   private readonly duration = new Histogram({ name: 'kube_replicator_reconcile_duration_seconds', help: 'Time to reconcile one target.', labelNames: ['kind'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
-  private readonly writes = new Counter({ name: 'kube_replicator_writes_total', help: 'Writes to the API server by kind and verb.', labelNames: ['kind', 'verb'], registers: [this.registry] });
+  private readonly writes = new Counter({ name: 'kube_replicator_writes_total', help: 'Writes to the API server by kind, verb and the tier of the rule written for (trusted, untrusted, none).', labelNames: ['kind', 'verb', 'tier'], registers: [this.registry] });
   private readonly writeErrors = new Counter({ name: 'kube_replicator_write_errors_total', help: 'Failed reconciles by kind and HTTP status (0: no response).', labelNames: ['kind', 'status'], registers: [this.registry] });
   private readonly refusals = new Counter({ name: 'kube_replicator_refusals_total', help: 'Warnings raised (refusals, conflicts, invalid input) by kind and reason.', labelNames: ['kind', 'reason'], registers: [this.registry] });
   private readonly watchRestarts = new Counter({ name: 'kube_replicator_watch_restarts_total', help: 'Watch restarts by informer.', labelNames: ['informer'], registers: [this.registry] });
@@ -24,11 +24,11 @@ export class Metrics implements ControllerObserver {
     collectDefaultMetrics({ register: this.registry, prefix: 'kube_replicator_', eventLoopMonitoringPrecision: 100 });
   }
 
-  reconciled(kind: string, outcome: string, seconds: number): void {
-    this.reconciles.inc({ kind, outcome });
+  reconciled(kind: string, outcome: string, tier: string, seconds: number): void {
+    this.reconciles.inc({ kind, outcome, tier });
     this.duration.observe({ kind }, seconds);
   }
-  wrote(kind: string, verb: string): void { this.writes.inc({ kind, verb }); }
+  wrote(kind: string, verb: string, tier: string): void { this.writes.inc({ kind, verb, tier }); }
   writeFailed(kind: string, status: number): void { this.writeErrors.inc({ kind, status: String(status) }); }
   refused(kind: string, reason: string): void { this.refusals.inc({ kind, reason }); }
   watchRestarted(informer: string): void { this.watchRestarts.inc({ informer }); }

@@ -24,10 +24,17 @@ function inClusterNamespace(): string | undefined {
   }
 }
 
+/** The namespace the operator runs in, which untrusted pushes never touch: POD_NAMESPACE, else in-cluster. */
+export const ownNamespace = (): string | undefined => process.env.POD_NAMESPACE || inClusterNamespace();
+
 export function settingsFrom(o: Options, log?: Logger): Settings {
   const exclude = o.excludeNamespaces ? parseExcludePatterns(o.excludeNamespaces) : undefined;
-  const trusted = o.trustedRbacNamespaces ? parseNamespacePatterns(o.trustedRbacNamespaces) : undefined;
-  for (const [flag, p] of [['-exclude-namespaces', exclude], ['-trusted-rbac-namespaces', trusted]] as const) {
+  const whole = (list: string) => (list ? parseNamespacePatterns(list) : undefined);
+  const trusted = whole(o.trustedRbacNamespaces);
+  const trustedSources = whole(o.trustedSourceNamespaces);
+  const protectedList = [o.protectedNamespaces, ownNamespace()].filter(Boolean).join(',');
+  const protectedNamespaces = whole(protectedList);
+  for (const [flag, p] of [['-exclude-namespaces', exclude], ['-trusted-rbac-namespaces', trusted], ['-trusted-source-namespaces', trustedSources], ['-protected-namespaces', protectedNamespaces]] as const) {
     for (const e of p?.errors ?? []) log?.error(`${flag}: pattern "${e.element}" ignored: ${e.reason}`);
   }
   return {
@@ -36,6 +43,10 @@ export function settingsFrom(o: Options, log?: Logger): Settings {
     excludeNamespaces: exclude,
     requireNamespaceOptIn: o.requireNamespaceOptIn,
     trustedRbacNamespaces: trusted,
+    trustedSourceNamespaces: trustedSources,
+    permissive: o.permissive,
+    protectedNamespaces,
+    neverReplicateSecretTypes: o.neverReplicateSecretTypes,
   };
 }
 

@@ -47,7 +47,7 @@ export async function runPlan(o: Options, out: NodeJS.WritableStream = process.s
     const target = formatRef(parseRefKey(key));
     if (p.write) {
       changes++;
-      out.write(`${p.write.type.padEnd(8)} ${target}${p.owner ? `  (rule ${p.owner})` : ''}\n`);
+      out.write(`${p.write.type.padEnd(8)} ${target}${p.owner ? `  (rule ${p.owner}, ${p.tier ?? 'untrusted'})` : ''}\n`);
     }
     for (const n of p.notes.filter((x) => x.type === 'Warning')) out.write(`${'warning'.padEnd(8)} ${target}  ${n.reason}: ${n.message}\n`);
   }

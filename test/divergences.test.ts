@@ -15,11 +15,11 @@ const SOURCE = 'kube-replicator.io/source';
 const OPT_OUT = 'kube-replicator.io/replication';
 const c = admin();
 const prefix = uniqueName('dv');
-const A = `${prefix}-a`; // source namespace, trusted for RBAC push
+const A = `${prefix}-a`; // the platform's source namespace: trusted (--trusted-source-namespaces), also for RBAC push
 const B = `${prefix}-b`;
 const B0 = `${prefix}-b0`; // matched by "<prefix>-b" unanchored (mittwald's deletion path), never by us
 const C = `${prefix}-c`;
-const U = `${prefix}-untrusted`; // not trusted for RBAC push
+const U = `${prefix}-untrusted`; // a tenant's namespace: its annotations are untrusted
 const D = `${prefix}-denied`; // opted out of pushes
 const extra: string[] = [];
 
@@ -72,12 +72,12 @@ function mittwaldReplicaAnnotations(kind: Kind): Record<string, string> {
 const secret = (namespace: string, name: string) => maybe(c.core.readNamespacedSecret({ namespace, name }));
 const configMap = (namespace: string, name: string) => maybe(c.core.readNamespacedConfigMap({ namespace, name }));
 
-// ---- default flags (RBAC push trusted from A only) ----------------------------------------------------
+// ---- default flags, with A declared the platform's namespace ----------------------------------------------
 
 describe('DESIGN.md §4 rows, default flags', () => {
   let operator: TestOperator;
   beforeAll(async () => {
-    operator = await startTestOperator([`--trusted-rbac-namespaces=${A}`]);
+    operator = await startTestOperator([`--trusted-rbac-namespaces=${A}`, `--trusted-source-namespaces=${A}`]);
   });
   afterAll(async () => {
     await operator?.stop();
@@ -120,7 +120,7 @@ describe('DESIGN.md §4 rows, default flags', () => {
       await make('ConfigMap', U, 'consent-allowed-false', 'own', { [`${M}replicate-from`]: `${A}/consent-false` });
       await until('consented pull', async () => (await valueIn('ConfigMap', B, 'consent-ok')) === 'shared');
       for (const name of ['consent-wrong-ns', 'consent-no-annotations', 'consent-allowed-false']) {
-        const ev = await waitForEvent(c, U, name, 'ReplicationNotPermitted');
+        const ev = await waitForEvent(c, U, name, 'SourceNotAvailable');
         expect(ev.type).toBe('Warning');
         expect(await valueIn('ConfigMap', U, name)).toBe('own');
       }
@@ -196,6 +196,27 @@ describe('DESIGN.md §4 rows, default flags', () => {
       if (hasData(kind)) expect(taken.metadata!.annotations![`${M}replicated-keys`]).toBe('value');
     });
 
+    it.each(['Secret', 'ConfigMap', 'ServiceAccount'] as const)('%s: an untrusted push takes a mittwald replica over only when mittwald provably copied it from that source', async (kind) => {
+      const name = `mw-untrusted-${lower(kind)}`;
+      const kept = await make(kind, B, name, 'old', mittwaldReplicaAnnotations(kind));
+      await make(kind, U, name, 'new', { [`${M}replicate-to`]: B });
+      const ev = await waitForEvent(c, U, name, 'LegacyReplicaKept');
+      expect(ev.message).toContain('mittwald');
+      await waitForEvent(c, B, name, 'LegacyReplicaKept');
+      expect((await ops[kind].read(B, name))?.metadata!.resourceVersion).toBe(kept.metadata!.resourceVersion);
+      // The source mittwald copied it from: the replica records the source's resourceVersion. The namespace opts out
+      // until the legacy replica is in place, as if mittwald had made it before the switch.
+      const proven = `mw-proven-${lower(kind)}`;
+      const later = await namespace(`mw-proven-${lower(kind)}`, { [OPT_OUT]: 'deny' });
+      const source = await make(kind, U, proven, 'current', { [`${M}replicate-to`]: later });
+      await make(kind, later, proven, 'stale', { ...mittwaldReplicaAnnotations(kind), [`${M}replicated-from-version`]: source.metadata!.resourceVersion! });
+      await c.core.patchNamespace({ name: later, body: { metadata: { labels: { [OPT_OUT]: null } } } }, mergePatch);
+      await until('taken over by its proven source', async () => {
+        const o = await ops[kind].read(later, proven);
+        return isReplica(o) && ops[kind].valueOf(o) === 'current';
+      });
+    });
+
     it.each(allKinds)('%s: a mittwald replica that no rule wants is NOT deleted', async (kind) => {
       const name = `mw-keep-${lower(kind)}`;
       const old = await make(kind, B0, name, 'old', mittwaldReplicaAnnotations(kind));
@@ -231,7 +252,7 @@ describe('DESIGN.md §4 rows, default flags', () => {
     });
   });
 
-  describe('hand-edited or deleted replica (divergence: corrected at once)', () => {
+  describe('hand-edited or deleted replica of a trusted rule (divergence: corrected at once)', () => {
     it.each(allKinds)('%s: a hand edit is reverted and a deleted replica recreated without a source change', async (kind) => {
       const name = `heal-${lower(kind)}`;
       const source = await make(kind, A, name, 'v', { [`${M}replicate-to`]: B });
@@ -245,6 +266,28 @@ describe('DESIGN.md §4 rows, default flags', () => {
         return Boolean(o && o.metadata!.uid !== before.metadata!.uid && ops[kind].valueOf(o) === 'v');
       });
       expect((await ops[kind].read(A, name))!.metadata!.resourceVersion).toBe(source.metadata!.resourceVersion);
+    });
+  });
+
+  describe('hand-edited or deleted replica of an untrusted push (divergence: the namespace\'s owner wins)', () => {
+    it.each(['Secret', 'ConfigMap', 'ServiceAccount'] as const)('%s: a hand edit is kept and the replica released (TargetClaimed); a deleted replica is recreated', async (kind) => {
+      const name = `claim-${lower(kind)}`;
+      await make(kind, U, name, 'v', { [`${M}replicate-to`]: B });
+      await until('replica', async () => (await valueIn(kind, B, name)) === 'v');
+      await ops[kind].patch(B, name, ops[kind].content('edited-by-hand'));
+      const released = await waitFor('released', async () => {
+        const o = await ops[kind].read(B, name);
+        return o && !isReplica(o) ? o : undefined;
+      });
+      expect(ops[kind].valueOf(released)).toBe('edited-by-hand');
+      expect(released.metadata!.annotations?.[SOURCE]).toBeUndefined();
+      await waitForEvent(c, B, name, 'TargetClaimed');
+      expect((await waitForEvent(c, U, name, 'TargetClaimed')).type).toBe('Warning');
+      await ops[kind].remove(B, name);
+      await until('replica recreated', async () => {
+        const o = await ops[kind].read(B, name);
+        return isReplica(o) && ops[kind].valueOf(o) === 'v';
+      });
     });
   });
 

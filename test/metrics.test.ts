@@ -50,6 +50,6 @@ describe('/metrics', () => {
     // Labels are bounded sets: no namespace, no name, no value.
     for (const forbidden of [run, secretValue, b64(secretValue)]) expect(text).not.toContain(forbidden);
     const labelNames = new Set([...text.matchAll(/[{,]([a-z_]+)="/g)].map((m) => m[1]));
-    for (const l of labelNames) expect(['kind', 'outcome', 'verb', 'status', 'reason', 'informer', 'method', 'code', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type', 'quantile']).toContain(l);
+    for (const l of labelNames) expect(['kind', 'outcome', 'verb', 'tier', 'status', 'reason', 'informer', 'method', 'code', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type', 'quantile']).toContain(l);
   });
 });

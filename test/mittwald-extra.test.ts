@@ -63,7 +63,8 @@ async function activeNamespaces(): Promise<string[]> {
 describe('mittwald §7.3 extra cases (default flags)', () => {
   let operator: TestOperator;
   beforeAll(async () => {
-    operator = await startTestOperator([`--trusted-rbac-namespaces=${A}`]);
+    // A plays the platform's namespace (trusted), as for most mittwald users; untrusted pushes: divergences.test.ts.
+    operator = await startTestOperator([`--trusted-rbac-namespaces=${A}`, `--trusted-source-namespaces=${A}`]);
   });
   afterAll(async () => {
     await operator?.stop();
@@ -73,9 +74,11 @@ describe('mittwald §7.3 extra cases (default flags)', () => {
     await c.core.createNamespacedConfigMap({ namespace: A, body: { metadata: { name: 'cm1-source' }, data: { foo: 'Hello World' } } });
     await c.core.createNamespacedConfigMap({ namespace: A, body: { metadata: { name: 'cm1-target', annotations: { [`${M}replicate-from`]: `${A}/cm1-source` } } } });
     await c.core.createNamespacedConfigMap({ namespace: B, body: { metadata: { name: 'cm1-target', annotations: { [`${M}replicate-from`]: `${A}/cm1-source` } } } });
-    const same = await waitForEvent(c, A, 'cm1-target', 'ReplicationNotPermitted');
+    const same = await waitForEvent(c, A, 'cm1-target', 'SourceNotAvailable');
     expect(same.message).toContain('replication-allowed');
-    await waitForEvent(c, B, 'cm1-target', 'ReplicationNotPermitted');
+    await waitForEvent(c, B, 'cm1-target', 'SourceNotAvailable');
+    const why = await waitForEvent(c, A, 'cm1-source', 'ReplicationNotPermitted');
+    expect(why.message).toContain('replication-allowed');
     expect((await configMap(A, 'cm1-target'))!.data).toBeUndefined();
     expect((await configMap(B, 'cm1-target'))!.data).toBeUndefined();
   });
@@ -169,7 +172,7 @@ describe('mittwald §7.3 extra cases (default flags)', () => {
     expect(await secret(A, 'unlabel8')).toBeDefined();
   });
 
-  it('9. a manual edit of a push replica IS reverted at once (divergence: mittwald waits for a source change)', async () => {
+  it('9. a manual edit of a trusted push replica IS reverted at once (divergence: mittwald waits for a source change)', async () => {
     await createSecret(A, 'edit9', { foo: 'original' }, { [`${M}replicate-to`]: B });
     await until('replica', async () => (await data(B, 'edit9')).foo === 'original');
     // Only the data changes: replicated-from-version still equals the source's version, as in mittwald's blind spot.
@@ -205,18 +208,21 @@ describe('mittwald §7.3 extra cases (default flags)', () => {
 
   it('12. a pull target created before its source is filled when the source appears', async () => {
     await createSecret(B, 'target12', {}, { [`${M}replicate-from`]: `${A}/source12` });
-    await waitForEvent(c, B, 'target12', 'SourceNotFound');
+    await waitForEvent(c, B, 'target12', 'SourceNotAvailable');
     expect(await data(B, 'target12')).toEqual({});
     await createSecret(A, 'source12', { foo: 'late' }, allow(B));
     await until('target filled', async () => (await data(B, 'target12')).foo === 'late');
   });
 
-  it('13. a pull target in a disallowed namespace stays empty and gets a ReplicationNotPermitted Event', async () => {
+  it('13. a pull target in a disallowed namespace stays empty: SourceNotAvailable on it, ReplicationNotPermitted on the source', async () => {
     await createSecret(A, 'source13', { foo: 'secret' }, allow(A));
     await createSecret(B, 'target13', { own: 'mine' }, { [`${M}replicate-from`]: `${A}/source13` });
-    const ev = await waitForEvent(c, B, 'target13', 'ReplicationNotPermitted');
+    const ev = await waitForEvent(c, B, 'target13', 'SourceNotAvailable');
     expect(ev.type).toBe('Warning');
     expect(ev.message).toContain(B);
+    const why = await waitForEvent(c, A, 'source13', 'ReplicationNotPermitted');
+    expect(why.type).toBe('Warning');
+    expect(why.message).toContain(`${B}/target13`);
     expect(await data(B, 'target13')).toEqual({ own: 'mine' });
   });
 

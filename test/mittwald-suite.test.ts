@@ -49,11 +49,13 @@ describe('mittwald suite: Secrets', () => {
     await until('target filled', async () => (await data(A, 'target')).foo === 'Hello World');
   });
 
-  it('2. honours replication-allowed: "false"', async () => {
+  it('2. honours replication-allowed: "false" (the puller learns only that the source is not available; its owner why)', async () => {
     await createSecret(A, 'source-repl-allowed', { foo: 'Hello World' }, { [`${M}replication-allowed`]: 'false', [`${M}replication-allowed-namespaces`]: B });
     await createSecret(B, 'target-repl-allowed', {}, { [`${M}replicate-from`]: `${A}/source-repl-allowed` });
-    const ev = await waitForEvent(c, B, 'target-repl-allowed', 'ReplicationNotPermitted');
+    const ev = await waitForEvent(c, B, 'target-repl-allowed', 'SourceNotAvailable');
     expect(ev.message).toContain('replication-allowed');
+    const why = await waitForEvent(c, A, 'source-repl-allowed', 'ReplicationNotPermitted');
+    expect(why.message).toContain('replication-allowed');
     expect((await data(B, 'target-repl-allowed')).foo).toBeUndefined();
   });
 

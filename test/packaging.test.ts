@@ -98,13 +98,16 @@ describe('Helm chart', () => {
   it('every operator flag is settable from values', () => {
     const c = container(render([
       'resyncPeriod=1h', 'logLevel=debug', 'logFormat=plain', 'allowAll=true', 'excludeNamespaces={kube-.*,legacy}', 'adoptExisting=true',
-      'trustedRbacNamespaces={platform,ops-.*}', 'requireNamespaceOptIn=true', 'permissive=true', 'concurrency=16', 'watchInactivity=2m', 'patternMemoryBudget=96Mi',
+      'trustedRbacNamespaces={platform,ops-.*}', 'trustedSourceNamespaces={platform}', 'protectedNamespaces={kube-system,infra-.*}',
+      'neverReplicateSecretTypes={kubernetes.io/service-account-token,bootstrap.kubernetes.io/token,helm.sh/release.v1,example.com/licence}', 'requireNamespaceOptIn=true', 'permissive=true', 'concurrency=16', 'watchInactivity=2m', 'patternMemoryBudget=96Mi',
       'leaderElection.leaseDuration=30s', 'leaderElection.renewDeadline=20s', 'leaderElection.retryPeriod=4s', 'extraArgs={--sync-by-content}',
     ], { release: 'r1', namespace: 'ops' }), 'r1-kube-replicator');
     expect(c.args).toEqual([
       'run', '--resync-period=1h', '--log-level=debug', '--log-format=plain', '--concurrency=16', '--watch-inactivity=2m', '--pattern-memory-budget=96Mi',
       '--rbac-writer=ops/r1-kube-replicator-rbac-writer', '--allow-all', '--exclude-namespaces=kube-.*,legacy', '--adopt-existing',
-      '--trusted-rbac-namespaces=platform,ops-.*', '--require-namespace-opt-in', '--permissive',
+      '--trusted-rbac-namespaces=platform,ops-.*', '--trusted-source-namespaces=platform', '--protected-namespaces=kube-system,infra-.*',
+      '--never-replicate-secret-types=kubernetes.io/service-account-token,bootstrap.kubernetes.io/token,helm.sh/release.v1,example.com/licence',
+      '--require-namespace-opt-in', '--permissive',
       '--leader-elect', '--leader-election-namespace=ops', '--leader-election-id=r1-kube-replicator',
       '--leader-election-lease-duration=30s', '--leader-election-renew-deadline=20s', '--leader-election-retry-period=4s',
       '--sync-by-content',

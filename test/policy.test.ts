@@ -337,19 +337,22 @@ describe('ReplicationPolicy: conflicts and precedence', () => {
     expect(ev.message).toContain(`policy/${winner}`);
   });
 
-  it('policy vs annotation, equal priority, annotation source older: the annotation wins and the policy reports the conflict', async () => {
+  it('policy vs an untrusted annotation, annotation source older: the policy still wins (trusted before untrusted); the annotation source gets RuleConflict', async () => {
     const [srcAnn, srcPol, target] = [await ns(), await ns(), await ns()];
     const ann = await createSecret(srcAnn, 'contested', { from: 'annotation' }, { annotations: { [`${M}replicate-to`]: target } });
+    await replicaWith(target, 'contested', { from: 'annotation' });
     await afterCreationSecondOf(ann);
     await createSecret(srcPol, 'contested', { from: 'policy' });
-    const name = `${run}-loses-to-annotation`;
-    await createPolicy(name, { kinds: ['Secret'], source: { namespace: srcPol, names: ['contested'] }, targets: { namespaces: [target] } });
-    const lost = await waitForStatus(name, 'a conflict', (p) => (p.status!.conflicts ?? 0) >= 1 && condition(p, 'Degraded')?.status === 'True');
-    expect(lost.status!.inSync).toBe(0);
-    const r = await replicaWith(target, 'contested', { from: 'annotation' });
-    expect(r.metadata!.annotations![`${KR}rule`]).toBe('annotation');
-    expect(r.metadata!.annotations![`${KR}policy-uid`]).toBeUndefined();
-    await waitForEvent(c, srcPol, 'contested', 'RuleConflict');
+    const name = `${run}-beats-older-annotation`;
+    const policy = await createPolicy(name, { kinds: ['Secret'], source: { namespace: srcPol, names: ['contested'] }, targets: { namespaces: [target] } });
+    const r = await replicaWith(target, 'contested', { from: 'policy' });
+    expect(r.metadata!.annotations![`${KR}rule`]).toBe(`policy/${name}`);
+    expect(r.metadata!.annotations![`${KR}policy-uid`]).toBe(policy.metadata.uid);
+    expect(r.metadata!.annotations![`${KR}tier`]).toBe('trusted');
+    const ev = await waitForEvent(c, srcAnn, 'contested', 'RuleConflict');
+    expect(ev.message).toContain('a trusted rule always wins over an untrusted one');
+    const won = await waitForStatus(name, 'Ready', isReady);
+    expect(won.status!.conflicts).toBe(0);
   });
 
   it('policy vs annotation, equal priority, policy source older: the policy wins (age decides before the rule id)', async () => {

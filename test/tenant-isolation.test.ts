@@ -183,16 +183,18 @@ describe('tenant isolation (tenant-a attacks tenant-b through the operator)', ()
       ['without consent', 'b-private', 'does not set replicator.v1.mittwald.de/replication-allowed: "true"'],
       ['with consent given to another namespace only', 'b-for-team-c', `namespace ${teamA} does not match`],
       ['with patterns that match team-a only as a substring, prefix or longer name', 'b-substring', `namespace ${teamA} does not match`],
-    ])('%s → ReplicationNotPermitted; tenant-a gets no data from team-b', async (_what, name, reason) => {
+    ])('%s → SourceNotAvailable (the reason goes to the owner only); tenant-a gets no data from team-b', async (_what, name, reason) => {
       const target = `pull-${name}`;
       await tenantA.core.createNamespacedSecret({ namespace: teamA, body: {
         metadata: { name: target, annotations: { [`${M}replicate-from`]: `${teamB}/${name}` } }, data: own,
       } });
-      const ev = await waitForEvent(c, teamA, target, 'ReplicationNotPermitted');
+      const ev = await waitForEvent(c, teamA, target, 'SourceNotAvailable');
       expect(ev.type).toBe('Warning');
-      expect(ev.message).toContain(`may not pull from ${teamB}/${name}`);
-      expect(ev.message).toContain(reason);
-      await waitForEvent(c, teamB, name, 'ReplicationNotPermitted'); // the owner is told too
+      expect(ev.message).toContain(`source ${teamB}/${name} does not exist or does not permit replication`);
+      expect(ev.message).not.toContain(reason);
+      const why = await waitForEvent(c, teamB, name, 'ReplicationNotPermitted'); // the owner is told why
+      expect(why.message).toContain(`may not pull from ${teamB}/${name}`);
+      expect(why.message).toContain(reason);
       const got = (await secret(teamA, target))!;
       expect(got.data).toEqual(own);
       const source = (await secret(teamB, name))!;
@@ -258,7 +260,7 @@ describe('tenant isolation (tenant-a attacks tenant-b through the operator)', ()
     expect(await secret(teamB, 'sh.helm.release.v1.x.v1')).toBeUndefined();
   });
 
-  it('attack 9: tenant-a\'s edits and deletion of a replica in its own namespace are undone; nothing else changes', async () => {
+  it('attack 9: tenant-a\'s edit of tenant-b\'s (untrusted) replica in team-a makes it tenant-a\'s; deleting it brings the replica back; nothing else changes', async () => {
     const value = secretValue('shared-config');
     const source = await tenantB.core.createNamespacedSecret({ namespace: teamB, body: {
       metadata: { name: 'shared-config', annotations: { [`${M}replicate-to`]: `${teamA},${shared}` } }, data: { token: b64(value) },
@@ -270,11 +272,15 @@ describe('tenant isolation (tenant-a attacks tenant-b through the operator)', ()
     const inA = await replicaIn(teamA);
     const inShared = await replicaIn(shared);
 
-    await tenantA.core.patchNamespacedSecret({ namespace: teamA, name: 'shared-config', body: { data: { token: b64('tampered by tenant-a') } } }, mergePatch);
-    await waitFor('the edit is undone', async () => {
+    // The namespace's owner wins over an untrusted push: the edit stays, provenance goes, both sides are told.
+    await tenantA.core.patchNamespacedSecret({ namespace: teamA, name: 'shared-config', body: { data: { token: b64('changed by tenant-a') } } }, mergePatch);
+    const claimed = await waitFor('the replica released to tenant-a', async () => {
       const s = await secret(teamA, 'shared-config');
-      return s?.data?.token === b64(value) && s.metadata!.resourceVersion !== inA.metadata!.resourceVersion;
+      return s && s.metadata!.labels?.[REPLICA] === undefined ? s : undefined;
     });
+    expect(claimed.data?.token).toBe(b64('changed by tenant-a'));
+    await waitForEvent(c, teamA, 'shared-config', 'TargetClaimed');
+    await waitForEvent(c, teamB, 'shared-config', 'TargetClaimed');
     await tenantA.core.deleteNamespacedSecret({ namespace: teamA, name: 'shared-config' });
     const recreated = await waitFor('the deletion is undone', async () => {
       const s = await secret(teamA, 'shared-config');
@@ -406,7 +412,7 @@ describe('tenant isolation (tenant-a attacks tenant-b through the operator)', ()
     expect(logs.length).toBeGreaterThan(100);
     const events = (await Promise.all([...namespaces, 'default'].map(async (namespace) => (await c.core.listNamespacedEvent({ namespace })).items))).flat();
     const ours = events.filter((e) => e.source?.component === 'kube-replicator');
-    for (const reason of ['TargetConflict', 'RbacPushNotTrusted', 'EscalationRefused', 'RoleNameInUse', 'ReplicationNotPermitted', 'SourceNotReplicable', 'InvalidAnnotation']) {
+    for (const reason of ['TargetConflict', 'RbacPushNotTrusted', 'EscalationRefused', 'RoleNameInUse', 'ReplicationNotPermitted', 'SourceNotAvailable', 'TargetClaimed', 'SourceNotReplicable', 'InvalidAnnotation']) {
       expect(ours.map((e) => e.reason)).toContain(reason);
     }
     const policies = (await c.custom.listClusterCustomObject({ group: 'kube-replicator.io', version: 'v1alpha1', plural: 'replicationpolicies' })) as { items: { status?: unknown }[] };

@@ -19,6 +19,9 @@ describe('parseArgs: defaults', () => {
       adoptExisting: false,
       permissive: false,
       trustedRbacNamespaces: '',
+      trustedSourceNamespaces: '',
+      protectedNamespaces: 'kube-system,kube-public,kube-node-lease',
+      neverReplicateSecretTypes: ['kubernetes.io/service-account-token', 'bootstrap.kubernetes.io/token', 'helm.sh/release.v1'],
       requireNamespaceOptIn: false,
       concurrency: 8,
       patternMemoryBudget: 64 * 1024 * 1024,
@@ -32,6 +35,23 @@ describe('parseArgs: defaults', () => {
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
     });
+  });
+});
+
+describe('parseArgs: trust settings', () => {
+  it('adds Secret types to the never-replicated ones', () => {
+    const o = parseArgs(['--never-replicate-secret-types=kubernetes.io/service-account-token,bootstrap.kubernetes.io/token,helm.sh/release.v1, example.com/cred ']);
+    expect(o.neverReplicateSecretTypes).toContain('example.com/cred');
+  });
+
+  it('refuses to drop a built-in never-replicated type without --permissive, and names it', () => {
+    expect(() => parseArgs(['--never-replicate-secret-types=helm.sh/release.v1'])).toThrow(/kubernetes.io\/service-account-token, bootstrap.kubernetes.io\/token can only be left out with -permissive/);
+    expect(parseArgs(['--permissive', '--never-replicate-secret-types=']).neverReplicateSecretTypes).toEqual([]);
+  });
+
+  it('takes trusted source namespaces and protected namespaces as given', () => {
+    const o = parseArgs(['--trusted-source-namespaces=platform,infra-.*', '--protected-namespaces=kube-system']);
+    expect(o).toMatchObject({ trustedSourceNamespaces: 'platform,infra-.*', protectedNamespaces: 'kube-system' });
   });
 });
 

@@ -1,6 +1,7 @@
 // Command-line flags, parsed the way Go's `flag` package does (mittwald's flags keep working as written):
 // `-x` and `--x` are the same; `-x=v`, `--x v`; booleans take `-x` or `-x=false`, never `-x false`.
 import type { Kind } from '../model/kinds.ts';
+import { builtinNeverReplicateSecretTypes } from '../rules/types.ts';
 
 export interface Options {
   command: 'run' | 'plan' | 'version' | 'help';
@@ -16,6 +17,9 @@ export interface Options {
   adoptExisting: boolean;
   permissive: boolean;
   trustedRbacNamespaces: string;
+  trustedSourceNamespaces: string;
+  protectedNamespaces: string;
+  neverReplicateSecretTypes: string[];
   requireNamespaceOptIn: boolean;
   concurrency: number;
   /** Estimated bytes that compiled namespace patterns may take (--pattern-memory-budget). */
@@ -55,8 +59,11 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'replicate-service-accounts', type: 'bool', default: 'true', help: 'replicate ServiceAccounts' },
   { name: 'adopt-existing', type: 'bool', default: 'false', help: 'take over existing objects that are not replicas when a push targets them (mittwald did)' },
   { name: 'trusted-rbac-namespaces', type: 'string', default: '', help: 'comma list of RE2 patterns: namespaces whose annotations may push Roles and RoleBindings' },
+  { name: 'trusted-source-namespaces', type: 'string', default: '', help: 'comma list of RE2 patterns: namespaces whose annotations are trusted like policies (they win over other annotations and may push into protected namespaces)' },
+  { name: 'protected-namespaces', type: 'string', default: 'kube-system,kube-public,kube-node-lease', help: 'comma list of RE2 patterns: untrusted pushes never create, update or delete anything here (the operator\'s own namespace is always added)' },
+  { name: 'never-replicate-secret-types', type: 'string', default: builtinNeverReplicateSecretTypes.join(','), help: 'comma list of Secret types that are never replicated; the defaults can be dropped only with -permissive' },
   { name: 'require-namespace-opt-in', type: 'bool', default: 'false', help: 'push only into namespaces labelled kube-replicator.io/replication=allow' },
-  { name: 'permissive', type: 'bool', default: 'false', help: 'mittwald-like behaviour for migrations: --adopt-existing and RBAC push from every namespace' },
+  { name: 'permissive', type: 'bool', default: 'false', help: 'mittwald-like behaviour for migrations: --adopt-existing, RBAC push from every namespace, every annotation trusted' },
   { name: 'concurrency', type: 'int', default: '8', help: 'targets reconciled in parallel' },
   { name: 'pattern-memory-budget', type: 'string', default: '64Mi', help: 'estimated memory that compiled namespace patterns (replicate-to lists) may take, e.g. 64Mi; each source namespace gets an eighth, and a list beyond its namespace\'s share is refused with an Event' },
   { name: 'rbac-writer', type: 'string', default: '', help: '<namespace>/<serviceaccount> impersonated for every Role/RoleBinding write: replicated RBAC never grants more than it holds' },
@@ -156,6 +163,9 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
     adoptExisting: bool('adopt-existing') || bool('permissive'),
     permissive: bool('permissive'),
     trustedRbacNamespaces: bool('permissive') ? '*' : v.get('trusted-rbac-namespaces')!,
+    trustedSourceNamespaces: v.get('trusted-source-namespaces')!,
+    protectedNamespaces: v.get('protected-namespaces')!,
+    neverReplicateSecretTypes: secretTypes(v.get('never-replicate-secret-types')!, bool('permissive')),
     requireNamespaceOptIn: bool('require-namespace-opt-in'),
     concurrency,
     patternMemoryBudget: parseByteQuantity('pattern-memory-budget', v.get('pattern-memory-budget')!),
@@ -167,6 +177,15 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
     ...leaseTimings(v),
     filename: v.get('f') || v.get('filename') || undefined,
   };
+}
+
+function secretTypes(list: string, permissive: boolean): string[] {
+  const types = [...new Set(list.split(',').map((t) => t.trim()).filter(Boolean))];
+  const dropped = builtinNeverReplicateSecretTypes.filter((t) => !types.includes(t));
+  if (dropped.length && !permissive) {
+    throw new UsageError(`-never-replicate-secret-types: ${dropped.join(', ')} can only be left out with -permissive (they are credentials or release state)`);
+  }
+  return types;
 }
 
 function leaseTimings(v: Map<string, string>): { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } {

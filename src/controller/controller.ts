@@ -9,13 +9,14 @@ import { Informer, type InformerEvent } from '../kube/informer.ts';
 import { namespacesPath } from '../kube/resources.ts';
 import { Writer } from '../kube/writer.ts';
 import type { Logger } from '../log.ts';
-import { plan, type Candidate, type Note, type Plan, type PullInput } from '../engine/plan.ts';
+import { plan, type Candidate, type LiveHistory, type Note, type Plan, type PullInput } from '../engine/plan.ts';
 import { forgetPushSource, pullSourceFromAnnotations, pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
 import { policiesPath, policyRule, policySelectsSource, type CompiledPolicy, type ReplicationPolicy } from '../rules/policy-rules.ts';
 import { namedTargets, ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
 import type { NamespaceView, PushRule, Settings, TargetNamespaces } from '../rules/types.ts';
 import { annotations, provenance } from '../rules/vocabulary.ts';
-import { KindState } from './kind-state.ts';
+import { KindState, writersOf } from './kind-state.ts';
+import { RateLimiter } from './rate-limiter.ts';
 import { PolicyTracker } from './policy-tracker.ts';
 import { WorkQueue } from './queue.ts';
 import { addTo, removeFrom, RuleIndex } from './rule-index.ts';
@@ -38,8 +39,8 @@ export interface ControllerOptions {
 
 /** Hooks for metrics; every method is optional. */
 export interface ControllerObserver {
-  reconciled?(kind: Kind, outcome: string, seconds: number): void;
-  wrote?(kind: Kind, verb: string): void;
+  reconciled?(kind: Kind, outcome: string, tier: string, seconds: number): void;
+  wrote?(kind: Kind, verb: string, tier: string): void;
   writeFailed?(kind: Kind, status: number): void;
   refused?(kind: Kind, reason: string): void;
   watchRestarted?(informer: string): void;
@@ -72,9 +73,17 @@ export class Controller {
   private readonly pullTargetsOf = new Map<string, Set<string>>();
   /**
    * The resourceVersion of our own latest write, per key: its watch events (metadata and replica watch) bring
-   * nothing the reconcile that wrote it did not know, so they do not enqueue the key again.
+   * nothing the reconcile that wrote it did not know, so they do not enqueue the key again. It also tells a
+   * change by someone else within the same second as our write (managedFields times have seconds only).
    */
   private readonly wrote = new Map<string, string>();
+  /**
+   * Replicas that left the replica watch by someone else's write, by key (their uid): when the object still exists
+   * without our provenance, its namespace's owner took it (e.g. `kubectl replace`), which is reported once.
+   */
+  private readonly leftReplicas = new Map<string, string>();
+  /** Events that one namespace's objects cause on objects in another namespace, per pair of namespaces. */
+  private readonly crossNamespaceNotes = new RateLimiter({ burst: 20, refillMs: 30_000 });
   /** Replicas by the source in their provenance. */
   private readonly replicasOf = new Map<string, Set<string>>();
   private resyncTimer?: NodeJS.Timeout;
@@ -205,7 +214,10 @@ export class Controller {
     const key = refKey(ref);
     if (!this.isOwnWrite(key, type, obj)) this.enqueue(ref);
     this.indexPush(kind, key, type === 'delete' ? undefined : obj, old);
-    if (type === 'delete') forgetPushSource(kind, ref.namespace, ref.name); // its pattern budget is free again
+    if (type === 'delete') {
+      forgetPushSource(kind, ref.namespace, ref.name); // its pattern budget is free again
+      this.leftReplicas.delete(key);
+    }
     this.indexPolicySources(kind, key, type === 'delete' ? undefined : obj);
     this.indexPull(kind, key, type === 'delete' ? undefined : obj);
     for (const t of this.pullTargetsOf.get(key) ?? []) this.queue.add(t, ref.namespace);
@@ -222,17 +234,36 @@ export class Controller {
     const now = type === 'delete' ? undefined : sourceOf(obj);
     if (before && before !== now) removeFrom(this.replicasOf, before, key);
     if (now) addTo(this.replicasOf, now, key);
+    if (type === 'delete' && this.wrote.get(key) !== obj.metadata.resourceVersion) this.leftReplicas.set(key, obj.metadata.uid ?? '');
     if (!this.isOwnWrite(key, type, obj)) this.queue.add(key, obj.metadata.namespace ?? '');
   }
 
-  /** Whether this event only reports our own latest write of `key` (other events forget that write). */
+  /** Whether this event only reports our own latest write of `key` (a deletion forgets that write). */
   private isOwnWrite(key: string, type: InformerEvent, obj: KubeObject): boolean {
     const rv = this.wrote.get(key);
     if (rv === undefined) return false;
-    if (type !== 'delete' && rv === obj.metadata.resourceVersion) return true;
-    this.wrote.delete(key);
-    return false;
+    if (type === 'delete') this.wrote.delete(key);
+    return type !== 'delete' && rv === obj.metadata.resourceVersion;
   }
+
+  /**
+   * Who wrote `live` (from its managedFields): whether we did, and whether someone else did after our latest write.
+   * A write by someone else within the same second as ours counts when the object is no longer at our write's
+   * version; after a restart such a tie is taken as ours (no write at restart rests on a guess).
+   */
+  private historyOf(key: string, live: KubeObject | undefined): LiveHistory | undefined {
+    const left = this.leftReplicas.get(key);
+    const provenanceRemoved = left !== undefined && live !== undefined && left === live.metadata.uid && live.metadata.labels?.[provenance.replicaLabel] !== 'true';
+    // Consumed once the object is seen without our provenance (reported once), or gone or replaced by another.
+    if (left !== undefined && (provenanceRemoved || left !== live?.metadata.uid)) this.leftReplicas.delete(key);
+    const w = live && writersOf(live);
+    if (!w) return provenanceRemoved ? { writtenByUs: false, changedSinceOurWrite: false, provenanceRemoved } : undefined;
+    const ourRv = this.wrote.get(key);
+    const later = w.ours !== undefined && w.others !== undefined
+      && (w.others > w.ours || (w.others === w.ours && ourRv !== undefined && ourRv !== live.metadata.resourceVersion));
+    return { writtenByUs: w.ours !== undefined, changedSinceOurWrite: later, ...(provenanceRemoved ? { provenanceRemoved } : {}) };
+  }
+
 
   private onNamespace(type: InformerEvent, ns: Namespace, old: Namespace | undefined): void {
     if (type === 'update' && old && sameLabels(old, ns) && isTerminating(old) === isTerminating(ns)) return;
@@ -438,10 +469,10 @@ export class Controller {
       for (const n of result.notes) if (n.type === 'Warning') this.opts.observer?.refused?.(target.kind, n.reason);
       if (result.write) await this.execute(target, state, result);
       this.policies.record(key, result);
-      this.opts.observer?.reconciled?.(target.kind, result.outcome, (performance.now() - started) / 1000);
+      this.opts.observer?.reconciled?.(target.kind, result.outcome, result.tier ?? 'none', (performance.now() - started) / 1000);
       return result.retry ? 'retry' : 'done';
     } catch (err) {
-      this.opts.observer?.reconciled?.(target.kind, 'Error', (performance.now() - started) / 1000);
+      this.opts.observer?.reconciled?.(target.kind, 'Error', result?.tier ?? 'none', (performance.now() - started) / 1000);
       const outcome = this.failed(target, err, result);
       if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) this.policies.record(key, result, describe(err));
       return outcome;
@@ -475,7 +506,7 @@ export class Controller {
     const roles = this.states.get('Role');
     const roleBound = target.kind === 'Role' && !live && candidates.length > 0 ? await this.roleBoundByForeignBinding(target) : false;
     return plan({
-      roleBoundByForeignBinding: roleBound,
+      roleBoundByForeignBinding: roleBound, history: this.historyOf(refKey(target), live),
       target, live, candidates, pull, settings: this.opts.settings, now: rfc3339(this.opts.now?.() ?? new Date()),
       roleExists: roles ? (name) => roles.metadata(target.namespace, name) !== undefined : undefined,
       policyState: (name, uid) => this.policies.state(name, uid),
@@ -516,8 +547,8 @@ export class Controller {
         state.assumeDeleted(target.namespace, target.name);
         break;
     }
-    this.opts.observer?.wrote?.(kind, w.type);
-    this.log.info(`${w.type} ${formatRef(target)}`, { kind, namespace: target.namespace, name: target.name, action: w.type, outcome: p.outcome, rule: p.owner });
+    this.opts.observer?.wrote?.(kind, w.type, p.tier ?? 'none');
+    this.log.info(`${w.type} ${formatRef(target)}`, { kind, namespace: target.namespace, name: target.name, action: w.type, outcome: p.outcome, rule: p.owner, tier: p.tier });
   }
 
   private failed(target: ObjectRef, err: unknown, p: Plan | undefined): 'done' | 'retry' {
@@ -536,18 +567,25 @@ export class Controller {
     this.log.error(message, { kind: target.kind, namespace: target.namespace, name: target.name, attempt: this.queue.failuresOf(refKey(target)) + 1 });
     const source = p?.owner ? this.rules.get(p.owner)?.source : undefined;
     if (source) this.note({ on: source, type: 'Warning', reason, message });
-    this.note({ on: target, type: 'Warning', reason, message });
+    this.note({ on: target, type: 'Warning', reason, message, by: source });
     // 422: the API server will refuse the same object again (e.g. a TLS Secret cannot lose tls.crt); a change of
     // either object, or the resync, brings the key back. Retrying would only loop.
     return status === 422 ? 'done' : 'retry';
   }
 
-  /** Records a note as a Kubernetes Event on the object, when the object exists. */
+  /**
+   * Records a note as a Kubernetes Event on the object, when the object exists. Notes caused from another namespace
+   * are rate-limited per pair of namespaces: a tenant cannot fill someone else's namespace with Events.
+   */
   private note(n: Note): void {
     if (!this.working) return; // a standby records nothing
     const state = this.states.get(n.on.kind);
     const obj = state?.metadata(n.on.namespace, n.on.name);
     if (!obj) return;
+    if (n.by && n.by.namespace !== n.on.namespace && !this.crossNamespaceNotes.allow(`${n.by.namespace} ${n.on.namespace}`)) {
+      this.log.debug('Event not recorded: too many from one namespace into another', { reason: n.reason, from: n.by.namespace, namespace: n.on.namespace });
+      return;
+    }
     this.opts.events.record({
       involved: { apiVersion: kindInfo[n.on.kind].apiVersion, kind: n.on.kind, name: n.on.name, namespace: n.on.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion },
       type: n.type, reason: n.reason, message: n.message,

@@ -7,10 +7,38 @@ import type { KubeObject } from '../model/objects.ts';
 import { isNotFound, type KubeClient } from '../kube/client.ts';
 import { cacheKey, Informer, type InformerEvent } from '../kube/informer.ts';
 import { collectionPath, objectPath } from '../kube/resources.ts';
+import { fieldManager } from '../kube/writer.ts';
 import { lastAppliedAnnotation, provenance } from '../rules/vocabulary.ts';
 
-/** Drops what we never need and must not hold: the last-applied annotation can carry a whole Secret. */
+/** The latest write time (RFC 3339, seconds) of our field manager and of anyone else, from managedFields. */
+export interface Writers {
+  ours?: string;
+  others?: string;
+}
+
+const writersByObject = new WeakMap<object, Writers>();
+
+/** Who wrote a cached object; undefined when it came without managedFields. */
+export const writersOf = (obj: { metadata: object }): Writers | undefined => writersByObject.get(obj.metadata);
+
+function recordWriters(obj: { metadata: KubeObject['metadata'] }): void {
+  const entries = (obj.metadata as { managedFields?: { manager?: string; time?: string; subresource?: string }[] }).managedFields;
+  if (!Array.isArray(entries)) return;
+  const w: Writers = {};
+  for (const e of entries) {
+    if (e.subresource || !e.time) continue;
+    const side = e.manager === fieldManager ? 'ours' : 'others';
+    if (!w[side] || e.time > w[side]) w[side] = e.time;
+  }
+  writersByObject.set(obj.metadata, w);
+}
+
+/**
+ * Drops what we never need and must not hold: the last-applied annotation can carry a whole Secret, and
+ * managedFields are large; of them only who wrote last is kept (see writersOf).
+ */
 export function slimObject<T extends { metadata: KubeObject['metadata'] }>(obj: T): T {
+  recordWriters(obj);
   const a = obj.metadata.annotations;
   if (a && lastAppliedAnnotation in a) {
     const { [lastAppliedAnnotation]: _dropped, ...rest } = a;

@@ -160,14 +160,14 @@ describe('desiredPushReplica', () => {
   });
 
   it('builds a new Secret replica: name, namespace, type, data, labels, provenance, replication annotations', () => {
-    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', undefined, NOW);
+    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', undefined, NOW, 'untrusted');
     expect(r).toEqual({
       apiVersion: 'v1', kind: 'Secret',
       metadata: {
         name: 'obj', namespace: 'dst',
         labels: { app: 'web', tier: 'x', [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' },
         annotations: {
-          [P.source]: 'src/obj', [P.sourceUid]: 'uid-1', [P.rule]: 'annotation',
+          [P.source]: 'src/obj', [P.sourceUid]: 'uid-1', [P.rule]: 'annotation', [P.tier]: 'untrusted',
           [P.contentHash]: contentHash('Secret', secretSrc),
           [A.replicatedAt]: NOW, [A.replicatedFromVersion]: '100', [A.replicatedKeys]: '.dockerconfigjson',
         },
@@ -179,13 +179,13 @@ describe('desiredPushReplica', () => {
   });
 
   it('never copies the source\'s annotations (no replicate-to on replicas, no loops)', () => {
-    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', undefined, NOW);
+    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.annotations).not.toHaveProperty([A.replicateTo]);
     expect(r.metadata.annotations).not.toHaveProperty(['example.com/note']);
   });
 
   it('does not copy the source\'s server fields or immutable flag', () => {
-    const r = desiredPushReplica('ConfigMap', rule('ConfigMap'), source({ data: { a: 'b' }, immutable: true }), 'dst', undefined, NOW);
+    const r = desiredPushReplica('ConfigMap', rule('ConfigMap'), source({ data: { a: 'b' }, immutable: true }), 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.uid).toBeUndefined();
     expect(r.metadata.resourceVersion).toBeUndefined();
     expect(r.metadata.creationTimestamp).toBeUndefined();
@@ -193,11 +193,11 @@ describe('desiredPushReplica', () => {
   });
 
   it('defaults the Secret type to Opaque', () => {
-    expect(desiredPushReplica('Secret', rule('Secret'), source({ data: {} }), 'dst', undefined, NOW).type).toBe('Opaque');
+    expect(desiredPushReplica('Secret', rule('Secret'), source({ data: {} }), 'dst', undefined, NOW, 'untrusted').type).toBe('Opaque');
   });
 
   it('does not set a type on ConfigMaps and always records replicated-keys for data kinds', () => {
-    const r = desiredPushReplica('ConfigMap', rule('ConfigMap'), source({}), 'dst', undefined, NOW);
+    const r = desiredPushReplica('ConfigMap', rule('ConfigMap'), source({}), 'dst', undefined, NOW, 'untrusted');
     expect(r.type).toBeUndefined();
     expect(r.data).toBeUndefined();
     expect(r.binaryData).toBeUndefined();
@@ -208,24 +208,24 @@ describe('desiredPushReplica', () => {
 
   it('replaces the target\'s labels with the source\'s (mittwald), plus ours', () => {
     const live = target({ data: {} }, {}, { mine: 'yes', app: 'old' });
-    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', live, NOW);
+    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', live, NOW, 'untrusted');
     expect(r.metadata.labels).toEqual({ app: 'web', tier: 'x', [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' });
   });
 
   it('with strip-labels keeps only our own labels', () => {
-    const r = desiredPushReplica('Secret', rule('Secret', { stripLabels: true }), secretSrc, 'dst', undefined, NOW);
+    const r = desiredPushReplica('Secret', rule('Secret', { stripLabels: true }), secretSrc, 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.labels).toEqual({ [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' });
   });
 
   it('does not let the source overwrite our labels', () => {
     const src = source({}, { labels: { [P.replicaLabel]: 'false', [P.sourceNamespaceLabel]: 'evil' } });
-    const r = desiredPushReplica('ConfigMap', rule('ConfigMap'), src, 'dst', undefined, NOW);
+    const r = desiredPushReplica('ConfigMap', rule('ConfigMap'), src, 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.labels).toEqual({ [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' });
   });
 
   it('copies ownerReferences only with keep-owner-references', () => {
-    expect(desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', undefined, NOW).metadata.ownerReferences).toBeUndefined();
-    const kept = desiredPushReplica('Secret', rule('Secret', { keepOwnerReferences: true }), secretSrc, 'dst', undefined, NOW);
+    expect(desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', undefined, NOW, 'untrusted').metadata.ownerReferences).toBeUndefined();
+    const kept = desiredPushReplica('Secret', rule('Secret', { keepOwnerReferences: true }), secretSrc, 'dst', undefined, NOW, 'untrusted');
     expect(kept.metadata.ownerReferences).toEqual(secretSrc.metadata.ownerReferences);
     expect(kept.metadata.ownerReferences).not.toBe(secretSrc.metadata.ownerReferences);
   });
@@ -234,18 +234,18 @@ describe('desiredPushReplica', () => {
     const theirs = [{ apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'p-1' }];
     const live = target({}, {}, {});
     live.metadata.ownerReferences = theirs;
-    expect(desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', live, NOW).metadata.ownerReferences).toEqual(theirs);
-    expect(desiredPushReplica('Secret', rule('Secret', { keepOwnerReferences: true }), secretSrc, 'dst', live, NOW).metadata.ownerReferences)
+    expect(desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', live, NOW, 'untrusted').metadata.ownerReferences).toEqual(theirs);
+    expect(desiredPushReplica('Secret', rule('Secret', { keepOwnerReferences: true }), secretSrc, 'dst', live, NOW, 'untrusted').metadata.ownerReferences)
       .toEqual(secretSrc.metadata.ownerReferences);
     // keep-owner-references with a source that has none: the field is dropped rather than left empty.
     const noOwners = source({ data: {} }, { ownerReferences: [] });
-    expect(desiredPushReplica('Secret', rule('Secret', { keepOwnerReferences: true }), noOwners, 'dst', live, NOW).metadata)
+    expect(desiredPushReplica('Secret', rule('Secret', { keepOwnerReferences: true }), noOwners, 'dst', live, NOW, 'untrusted').metadata)
       .not.toHaveProperty('ownerReferences');
   });
 
   it('starts from the live object: keeps its own annotations and keys, merges ours', () => {
     const live = withKeys('old', target({ type: 'Opaque', data: { old: 'bw==', own: 'eA==' } }, { 'team.example/owner': 'me', [A.replicatedAt]: 'then' }));
-    const r = desiredPushReplica('Secret', rule('Secret'), source({ data: { a: 'YQ==' } }), 'dst', live, NOW);
+    const r = desiredPushReplica('Secret', rule('Secret'), source({ data: { a: 'YQ==' } }), 'dst', live, NOW, 'untrusted');
     expect(r.data).toEqual({ a: 'YQ==', own: 'eA==' });
     expect(r.metadata.annotations).toMatchObject({ 'team.example/owner': 'me', [A.replicatedAt]: NOW, [A.replicatedKeys]: 'a' });
     expect(r.metadata.uid).toBe('uid-t');
@@ -255,29 +255,29 @@ describe('desiredPushReplica', () => {
 
   it('takes the source\'s Secret type even over an existing target\'s (a change is a recreate)', () => {
     const live = target({ type: 'Opaque', data: {} });
-    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', live, NOW);
+    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', live, NOW, 'untrusted');
     expect(r.type).toBe('kubernetes.io/dockerconfigjson');
     expect(needsRecreate('Secret', r, live)).toBe(true);
   });
 
   it('records the policy uid for policy rules and drops a stale one for annotation rules', () => {
     const pol = rule('Secret', { origin: { type: 'policy', name: 'p1', uid: 'pu-1' }, id: 'policy/p1' });
-    const r = desiredPushReplica('Secret', pol, source({}), 'dst', undefined, NOW);
+    const r = desiredPushReplica('Secret', pol, source({}), 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.annotations).toMatchObject({ [P.rule]: 'policy/p1', [P.policyUid]: 'pu-1' });
-    const again = desiredPushReplica('Secret', rule('Secret'), source({}), 'dst', r, NOW);
+    const again = desiredPushReplica('Secret', rule('Secret'), source({}), 'dst', r, NOW, 'untrusted');
     expect(again.metadata.annotations![P.rule]).toBe('annotation');
     expect(again.metadata.annotations).not.toHaveProperty([P.policyUid]);
   });
 
   it('uses the rule\'s source namespace for provenance', () => {
-    const r = desiredPushReplica('ConfigMap', rule('ConfigMap', { source: { kind: 'ConfigMap', namespace: 'other', name: 'obj' } }), source({}), 'dst', undefined, NOW);
+    const r = desiredPushReplica('ConfigMap', rule('ConfigMap', { source: { kind: 'ConfigMap', namespace: 'other', name: 'obj' } }), source({}), 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.annotations![P.source]).toBe('other/obj');
     expect(r.metadata.labels![P.sourceNamespaceLabel]).toBe('other');
   });
 
   it('copies rules for Roles (deeply), without replicated-keys', () => {
     const src = source({ rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] });
-    const r = desiredPushReplica('Role', rule('Role'), src, 'dst', undefined, NOW);
+    const r = desiredPushReplica('Role', rule('Role'), src, 'dst', undefined, NOW, 'untrusted');
     expect(r.apiVersion).toBe('rbac.authorization.k8s.io/v1');
     expect(r.kind).toBe('Role');
     expect(r.rules).toEqual(src.rules);
@@ -291,14 +291,14 @@ describe('desiredPushReplica', () => {
       subjects: [{ kind: 'ServiceAccount', name: 'sa', namespace: 'src' }],
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' },
     });
-    const r = desiredPushReplica('RoleBinding', rule('RoleBinding'), src, 'dst', undefined, NOW);
+    const r = desiredPushReplica('RoleBinding', rule('RoleBinding'), src, 'dst', undefined, NOW, 'untrusted');
     expect(r.subjects).toEqual(src.subjects);
     expect(r.roleRef).toEqual(src.roleRef);
   });
 
   it('copies only imagePullSecrets for ServiceAccounts', () => {
     const src = source({ imagePullSecrets: [{ name: 'reg' }], secrets: [{ name: 'tok' }], automountServiceAccountToken: false });
-    const r = desiredPushReplica('ServiceAccount', rule('ServiceAccount'), src, 'dst', undefined, NOW);
+    const r = desiredPushReplica('ServiceAccount', rule('ServiceAccount'), src, 'dst', undefined, NOW, 'untrusted');
     expect(r.imagePullSecrets).toEqual([{ name: 'reg' }]);
     expect(r.secrets).toBeUndefined();
     expect(r.automountServiceAccountToken).toBeUndefined();
@@ -306,7 +306,7 @@ describe('desiredPushReplica', () => {
 
   it('writes an empty replicated-from-version when the source has no resourceVersion', () => {
     const src = source({}, { resourceVersion: undefined, uid: undefined });
-    const r = desiredPushReplica('ServiceAccount', rule('ServiceAccount'), src, 'dst', undefined, NOW);
+    const r = desiredPushReplica('ServiceAccount', rule('ServiceAccount'), src, 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.annotations).toMatchObject({ [A.replicatedFromVersion]: '', [P.sourceUid]: '' });
   });
 });
@@ -381,7 +381,7 @@ describe('clearedPullTarget', () => {
 describe('strippedReplica', () => {
   it('keeps the object with its own keys, minus what we put there (keys, labels, annotations)', () => {
     const live = desiredPushReplica('Secret', rule('Secret', { origin: { type: 'policy', name: 'p', uid: 'u' } }),
-      source({ data: { a: 'YQ==' } }), 'dst', target({ data: { own: 'bw==' } }, { keep: 'me' }, { team: 'x' }), NOW);
+      source({ data: { a: 'YQ==' } }), 'dst', target({ data: { own: 'bw==' } }, { keep: 'me' }, { team: 'x' }), NOW, 'untrusted');
     const out = strippedReplica('Secret', live);
     expect(out.data).toEqual({ own: 'bw==' });
     expect(out.metadata.annotations).toEqual({ keep: 'me' });
@@ -400,10 +400,10 @@ describe('strippedReplica', () => {
 
 describe('differs', () => {
   const src = source({ type: 'Opaque', data: { a: 'YQ==' } });
-  const replica = desiredPushReplica('Secret', rule('Secret'), src, 'dst', undefined, NOW);
+  const replica = desiredPushReplica('Secret', rule('Secret'), src, 'dst', undefined, NOW, 'untrusted');
 
   it('ignores replicated-at and replicated-from-version', () => {
-    const newer = desiredPushReplica('Secret', rule('Secret'), { ...src, metadata: { ...src.metadata, resourceVersion: '101' } }, 'dst', replica, LATER);
+    const newer = desiredPushReplica('Secret', rule('Secret'), { ...src, metadata: { ...src.metadata, resourceVersion: '101' } }, 'dst', replica, LATER, 'untrusted');
     expect(newer.metadata.annotations![A.replicatedAt]).toBe(LATER);
     expect(differs('Secret', newer, replica)).toBe(false);
   });

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { kindInfo, type Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
-import type { PushRule } from '../rules/types.ts';
+import type { PushRule, Tier } from '../rules/types.ts';
 import { ruleLabel } from '../rules/types.ts';
 import { annotations as A, lastAppliedAnnotation, mittwaldPrefix, ourPrefix, provenance as P, volatileAnnotations } from '../rules/vocabulary.ts';
 import { hasData, replicatedKeys } from './ownership.ts';
@@ -79,7 +79,7 @@ function replicationAnnotations(kind: Kind, source: KubeObject, keys: string[] |
 }
 
 /** The push replica `rule` wants in `namespace`, starting from the live object when there is one. */
-export function desiredPushReplica(kind: Kind, rule: PushRule, sourceObj: KubeObject, namespace: string, live: KubeObject | undefined, now: string): KubeObject {
+export function desiredPushReplica(kind: Kind, rule: PushRule, sourceObj: KubeObject, namespace: string, live: KubeObject | undefined, now: string, tier: Tier): KubeObject {
   let source = sourceObj;
   const base: KubeObject = live ? clone(live) : { metadata: { name: source.metadata.name, namespace } };
   base.apiVersion = kindInfo[kind].apiVersion;
@@ -100,6 +100,7 @@ export function desiredPushReplica(kind: Kind, rule: PushRule, sourceObj: KubeOb
     [P.source]: `${rule.source.namespace}/${rule.source.name}`,
     [P.sourceUid]: source.metadata.uid ?? '',
     [P.rule]: ruleLabel(rule.origin),
+    [P.tier]: tier,
     [P.contentHash]: contentHash(kind, source),
   };
   if (rule.origin.type === 'policy') provenance[P.policyUid] = rule.origin.uid;
@@ -223,6 +224,11 @@ function comparable(kind: Kind, obj: KubeObject): string {
   });
 }
 
+/** Whether two objects of `kind` carry the same replicated content (metadata aside). */
+export function sameContent(kind: Kind, a: KubeObject, b: KubeObject): boolean {
+  return canonical(content(kind, a)) === canonical(content(kind, b));
+}
+
 /** Whether writing `desired` would change anything that matters (timestamps and source versions do not). */
 export function differs(kind: Kind, desired: KubeObject, live: KubeObject): boolean {
   return comparable(kind, desired) !== comparable(kind, live);
@@ -234,6 +240,6 @@ export function needsRecreate(kind: Kind, desired: KubeObject, live: KubeObject)
   if (kind === 'Secret' && (desired.type ?? 'Opaque') !== (live.type ?? 'Opaque')) return true;
   // An immutable Secret/ConfigMap only needs a new object when its content must change (metadata stays updatable);
   // recreating one that is already right would recreate it again on every reconcile.
-  if (hasData(kind) && live.immutable === true) return canonical(content(kind, desired)) !== canonical(content(kind, live));
+  if (hasData(kind) && live.immutable === true) return !sameContent(kind, desired, live);
   return false;
 }

@@ -14,11 +14,15 @@ export type Ownership =
   /** Anything else: never overwritten or deleted unless the admin allowed adoption. */
   | { type: 'foreign' };
 
-export function classify(live: KubeObject | undefined): Ownership {
+/**
+ * `writtenByUs`: whether our field manager ever wrote the object. Our provenance on an object we never wrote was
+ * copied there by someone else: it proves nothing, and such an object is treated as anyone else's.
+ */
+export function classify(live: KubeObject | undefined, writtenByUs = true): Ownership {
   if (!live) return { type: 'absent' };
   const a = live.metadata.annotations ?? {};
   if (A.replicateFrom in a) return { type: 'pullTarget' };
-  if (live.metadata.labels?.[P.replicaLabel] === 'true' && a[P.source]) {
+  if (live.metadata.labels?.[P.replicaLabel] === 'true' && a[P.source] && writtenByUs) {
     return { type: 'ours', source: a[P.source], rule: a[P.rule] ?? 'annotation' };
   }
   if (A.replicatedFromVersion in a && !hasOwnKeys(live)) return { type: 'mittwald' };

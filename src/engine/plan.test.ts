@@ -129,7 +129,7 @@ describe('plan: push create / update / in sync', () => {
     // The source changed (new resourceVersion, an unrelated annotation) but not its replicated content.
     const s = source(kind, {}, { resourceVersion: '555', annotations: { [A.replicateTo]: 'dst,other', note: 'x' } });
     const p = run(kind, { live, candidates: [cand(kind, s)], now: LATER });
-    expect(p).toEqual({ outcome: 'InSync', owner: `annotation:${kind}/src/obj`, notes: [] });
+    expect(p).toEqual({ outcome: 'InSync', owner: `annotation:${kind}/src/obj`, tier: 'untrusted', notes: [] });
   });
 
   it('does not write when only replicated-at / replicated-from-version differ on the live object', () => {
@@ -461,7 +461,7 @@ describe('plan: pull (replicate-from)', () => {
     expect(p.write).toBeUndefined();
     expect(p.outcome).toBe('Refused');
     expect(p.notes.map((n) => [n.on, n.reason])).toEqual([
-      [targetRef(kind, 'tgt'), 'ReplicationNotPermitted'],
+      [targetRef(kind, 'tgt'), 'SourceNotAvailable'],
       [{ ...ref, kind }, 'ReplicationNotPermitted'],
     ]);
   });
@@ -551,7 +551,7 @@ describe('plan: pull (replicate-from)', () => {
     const again = pull('Secret', fromServer(o), undefined);
     expect(again.write).toBeUndefined();
     expect(again.outcome).toBe('Waiting');
-    expect(reasons(again)).toEqual(['SourceNotFound']);
+    expect(reasons(again)).toEqual(['SourceNotAvailable']);
   });
 
   it.each(['Role', 'RoleBinding', 'ServiceAccount'] as const)('clears the pulled field of a %s when the source is gone', (kind) => {
@@ -565,7 +565,7 @@ describe('plan: pull (replicate-from)', () => {
     const p = pull('ConfigMap', pullTarget('ConfigMap', { data: { own: 'x' } }), undefined);
     expect(p.write).toBeUndefined();
     expect(p.outcome).toBe('Waiting');
-    expect(p.notes[0]).toMatchObject({ reason: 'SourceNotFound', type: 'Normal', message: expect.stringContaining('src/obj') });
+    expect(p.notes[0]).toMatchObject({ reason: 'SourceNotAvailable', type: 'Warning', message: expect.stringContaining('src/obj') });
   });
 
   it.each<[string, Kind, Partial<KubeObject>, Partial<KubeObject['metadata']>]>([
@@ -608,5 +608,179 @@ describe('plan: with rules parsed from annotations', () => {
     expect(written(p).metadata.labels).toEqual({ [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' });
     expect(written(p).metadata.annotations).not.toHaveProperty([A.replicateTo]);
     expect(written(p).metadata.annotations).not.toHaveProperty([A.stripLabels]);
+  });
+});
+
+describe('plan: trust tiers', () => {
+  const policyRule = (kind: Kind, over: Partial<PushRule> = {}) => ({
+    id: `policy:p:${kind}/platform/obj`, origin: { type: 'policy' as const, name: 'p', uid: 'pu' },
+    source: { kind, namespace: 'platform', name: 'obj' }, sourceCreated: '2030-01-01T00:00:00Z', ...over,
+  });
+  const platformSource = (kind: Kind) => source(kind, { data: { a: 'cGxhdGZvcm0=' } }, { namespace: 'platform', creationTimestamp: '2030-01-01T00:00:00Z' });
+  const protectedSettings: Settings = { ...defaultSettings, protectedNamespaces: parseNamespacePatterns('kube-system,ops') };
+
+  it('a policy beats an older annotation, whatever the priorities; the tenant source learns why', () => {
+    const tenant = cand('Secret', source('Secret'), { priority: 100 });
+    const platform = cand('Secret', platformSource('Secret'), policyRule('Secret'));
+    const p = plan({ target: targetRef('Secret'), candidates: [tenant, platform], settings: defaultSettings, now: NOW });
+    expect(p.owner).toBe('policy:p:Secret/platform/obj');
+    expect(p.tier).toBe('trusted');
+    expect(written(p).metadata.annotations![P.tier]).toBe('trusted');
+    expect(written(p).data).toEqual({ a: 'cGxhdGZvcm0=' });
+    const conflict = p.notes.find((n) => n.reason === 'RuleConflict')!;
+    expect(conflict.on).toEqual(tenant.rule.source);
+    expect(conflict.message).toContain('a trusted rule always wins over an untrusted one');
+  });
+
+  it('an annotation from a trusted source namespace beats an older untrusted one', () => {
+    const settings = { ...defaultSettings, trustedSourceNamespaces: parseNamespacePatterns('platform') };
+    const tenant = cand('Secret', source('Secret'));
+    const trusted = cand('Secret', platformSource('Secret'), { source: { kind: 'Secret', namespace: 'platform', name: 'obj' }, id: 'annotation:Secret/platform/obj', sourceCreated: '2030-01-01T00:00:00Z' });
+    const p = plan({ target: targetRef('Secret'), candidates: [tenant, trusted], settings, now: NOW });
+    expect(p.owner).toBe('annotation:Secret/platform/obj');
+    expect(p.losers).toEqual([tenant.rule.id]);
+  });
+
+  it('sorts trusted before untrusted in compareCandidates, then by the old order', () => {
+    const a = { ...cand('Secret', source('Secret'), { priority: 10 }), tier: 'untrusted' as const };
+    const b = { ...cand('Secret', source('Secret'), { id: 'z' }), tier: 'trusted' as const };
+    expect(compareCandidates(b, a)).toBeLessThan(0);
+    expect(compareCandidates(a, b)).toBeGreaterThan(0);
+  });
+
+  it.each(kindsList)('an untrusted push never creates a %s in a protected namespace, naming both flags', (kind) => {
+    const p = plan({ target: targetRef(kind, 'obj', 'kube-system'), candidates: [cand(kind)], settings: { ...protectedSettings, trustedRbacNamespaces: parseNamespacePatterns('src') }, now: NOW });
+    expect(p.write).toBeUndefined();
+    expect(p.outcome).toBe('Refused');
+    expect(p.notes).toEqual([expect.objectContaining({ on: cand(kind).rule.source, reason: 'ProtectedNamespace', type: 'Warning' })]);
+    expect(p.notes[0]!.message).toContain('--trusted-source-namespaces');
+    expect(p.notes[0]!.message).toContain('--protected-namespaces');
+  });
+
+  it('an untrusted push neither updates nor deletes its own earlier replica in a protected namespace', () => {
+    const settings = { ...protectedSettings };
+    const live = ourReplica('Secret');
+    live.metadata.namespace = 'ops';
+    const changed = source('Secret', { data: { a: 'bmV3' } });
+    const updated = plan({ target: targetRef('Secret', 'obj', 'ops'), live, candidates: [cand('Secret', changed)], settings, now: NOW });
+    expect(updated.write).toBeUndefined();
+    const unwanted = plan({ target: targetRef('Secret', 'obj', 'ops'), live, candidates: [], settings, now: NOW });
+    expect(unwanted.write).toBeUndefined();
+  });
+
+  it('trusted rules (policies, trusted namespaces, --permissive) push into protected namespaces', () => {
+    const viaPolicy = plan({ target: targetRef('Secret', 'obj', 'kube-system'), candidates: [cand('Secret', platformSource('Secret'), policyRule('Secret'))], settings: protectedSettings, now: NOW });
+    expect(viaPolicy.write?.type).toBe('create');
+    for (const settings of [{ ...protectedSettings, trustedSourceNamespaces: parseNamespacePatterns('src') }, { ...protectedSettings, permissive: true }]) {
+      expect(plan({ target: targetRef('Secret', 'obj', 'kube-system'), candidates: [cand('Secret')], settings, now: NOW }).write?.type).toBe('create');
+    }
+  });
+
+  it('never replicates a bootstrap token Secret, in any tier', () => {
+    const token = source('Secret', { type: 'bootstrap.kubernetes.io/token' });
+    for (const c of [cand('Secret', token), cand('Secret', token, policyRule('Secret'))]) {
+      const p = plan({ target: targetRef('Secret', 'obj', 'kube-system'), candidates: [c], settings: defaultSettings, now: NOW });
+      expect(p.write).toBeUndefined();
+      expect(reasons(p)).toEqual(['SourceNotReplicable']);
+    }
+  });
+});
+
+describe('plan: the target namespace\'s owner wins over an untrusted push', () => {
+  const changed = { writtenByUs: true, changedSinceOurWrite: true };
+
+  it.each(kindsList)('releases a %s replica that someone else changed: provenance removed, content kept, TargetClaimed on both sides', (kind) => {
+    const live = ourReplica(kind);
+    const p = run(kind, { live, history: changed });
+    expect(p.outcome).toBe('Conflict');
+    const out = written(p);
+    expect(p.write?.type).toBe('update');
+    expect(out.metadata.labels).not.toHaveProperty([P.replicaLabel]);
+    expect(Object.keys(out.metadata.annotations ?? {}).filter((k) => k.startsWith('kube-replicator.io/'))).toEqual([]);
+    const { metadata: _m1, ...liveContent } = live;
+    const { metadata: _m2, ...outContent } = out;
+    expect(outContent).toEqual(liveContent);
+    expect(p.notes.map((n) => [n.on, n.reason, n.type])).toEqual([
+      [targetRef(kind), 'TargetClaimed', 'Normal'],
+      [cand(kind).rule.source, 'TargetClaimed', 'Warning'],
+    ]);
+    expect(p.notes[0]!.by).toEqual(cand(kind).rule.source);
+    // Once released it is someone else's object: the push reports a conflict and writes nothing.
+    const after = run(kind, { live: fromServer(out), history: changed });
+    expect([after.outcome, after.write, reasons(after)]).toEqual(['Conflict', undefined, ['TargetConflict', 'TargetConflict']]);
+  });
+
+  it('reports once, and writes nothing, when the owner removed our provenance itself (kubectl replace)', () => {
+    const { metadata: { labels: _l, annotations: _a, ...meta }, ...content } = ourReplica('Secret');
+    const replaced = fromServer({ ...content, metadata: meta });
+    const p = run('Secret', { live: replaced, history: { writtenByUs: false, changedSinceOurWrite: false, provenanceRemoved: true } });
+    expect([p.outcome, p.write]).toEqual(['Conflict', undefined]);
+    expect(p.notes.map((n) => [n.on, n.reason, n.type])).toEqual([[targetRef('Secret'), 'TargetClaimed', 'Normal'], [cand('Secret').rule.source, 'TargetClaimed', 'Warning']]);
+    // A trusted rule does not take it back either: the object is no longer ours, so it is a conflict.
+    const trusted = run('Secret', { live: replaced, history: { writtenByUs: false, changedSinceOurWrite: false, provenanceRemoved: true }, settings: { ...trusting, trustedSourceNamespaces: parseNamespacePatterns('src') } });
+    expect([trusted.write, reasons(trusted)]).toEqual([undefined, ['TargetConflict', 'TargetConflict']]);
+  });
+
+  it('keeps correcting a trusted rule\'s replica (drift correction)', () => {
+    const live = ourReplica('Secret');
+    live.data = { a: 'ZWRpdGVk' };
+    const p = run('Secret', { live, history: changed, settings: { ...trusting, trustedSourceNamespaces: parseNamespacePatterns('src') } });
+    expect(p.write?.type).toBe('update');
+    expect(written(p).data).toEqual(contentOf.Secret.data);
+  });
+
+  it('releases, rather than deletes, a changed untrusted replica that no rule wants any more', () => {
+    const p = run('Secret', { live: ourReplica('Secret'), candidates: [], history: changed });
+    expect(p.write?.type).toBe('update');
+    expect(reasons(p)).toEqual(['TargetClaimed']);
+  });
+
+  it('neither deletes nor overwrites an object carrying our provenance that we never wrote', () => {
+    const fake = ourReplica('Secret');
+    const notOurs = { writtenByUs: false, changedSinceOurWrite: false };
+    const unwanted = run('Secret', { live: fake, candidates: [], history: notOurs });
+    expect([unwanted.outcome, unwanted.write]).toEqual(['Nothing', undefined]);
+    const other = source('Secret', { data: { a: 'bmV3' } }, { resourceVersion: '300' });
+    const wanted = run('Secret', { live: fake, candidates: [cand('Secret', other)], history: notOurs });
+    expect([wanted.outcome, wanted.write]).toEqual(['Conflict', undefined]);
+  });
+});
+
+describe('plan: replicas left by mittwald', () => {
+  const legacy = (data: Record<string, string>, version = '90'): KubeObject => ({
+    metadata: { name: 'obj', namespace: 'dst', uid: 'm-uid', resourceVersion: '95', annotations: { [A.replicatedAt]: NOW, [A.replicatedFromVersion]: version, [A.replicatedKeys]: Object.keys(data).join(',') } },
+    type: 'Opaque', data,
+  });
+
+  it('are not taken over by an untrusted push that cannot prove it is their source', () => {
+    const p = plan({ target: targetRef('Secret'), live: legacy({ a: 'b3RoZXI=' }), candidates: [cand('Secret')], settings: defaultSettings, now: NOW });
+    expect(p.write).toBeUndefined();
+    expect(p.notes.map((n) => [n.on, n.reason])).toEqual([[cand('Secret').rule.source, 'LegacyReplicaKept'], [targetRef('Secret'), 'LegacyReplicaKept']]);
+  });
+
+  it('are taken over by the source mittwald copied them from (same resourceVersion), or when nothing would change', () => {
+    const byVersion = plan({ target: targetRef('Secret'), live: legacy({ a: 'b3RoZXI=' }, '100'), candidates: [cand('Secret')], settings: defaultSettings, now: NOW });
+    expect(byVersion.write?.type).toBe('update');
+    const sameContent = plan({ target: targetRef('Secret'), live: legacy({ ...contentOf.Secret.data }), candidates: [cand('Secret')], settings: defaultSettings, now: NOW });
+    expect(sameContent.write?.type).toBe('update');
+    expect(written(sameContent).metadata.labels).toHaveProperty([P.replicaLabel], 'true');
+  });
+
+  it('are taken over by a trusted rule', () => {
+    const p = plan({ target: targetRef('Secret'), live: legacy({ a: 'b3RoZXI=' }), candidates: [cand('Secret')], settings: { ...defaultSettings, trustedSourceNamespaces: parseNamespacePatterns('src') }, now: NOW });
+    expect(p.write?.type).toBe('update');
+  });
+});
+
+describe('plan: a refused pull tells the puller nothing about the source', () => {
+  it('gives the same note for a missing source and for one that does not consent', () => {
+    const target = { metadata: { name: 'tgt', namespace: 'dst', annotations: { [A.replicateFrom]: 'src/obj' } }, data: {} } as KubeObject;
+    const base = { target: targetRef('Secret', 'tgt'), live: target, candidates: [], settings: defaultSettings, now: NOW };
+    const sourceRef = { kind: 'Secret' as const, namespace: 'src', name: 'obj' };
+    const missing = plan({ ...base, pull: { sourceRef } });
+    const refused = plan({ ...base, pull: { sourceRef, source: source('Secret', { type: 'bootstrap.kubernetes.io/token' }, { annotations: {} }) } });
+    const toPuller = (p: Plan) => p.notes.filter((n) => n.on.namespace === 'dst');
+    expect(toPuller(missing)).toEqual(toPuller(refused));
+    expect(toPuller(missing)).toEqual([expect.objectContaining({ reason: 'SourceNotAvailable' })]);
   });
 });

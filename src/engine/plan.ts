@@ -5,17 +5,30 @@ import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { formatRef } from '../model/objects.ts';
 import { pullConsent } from '../rules/annotation-rules.ts';
 import { rbacPushRefusal, sourceRefusal } from '../rules/targeting.ts';
-import type { PushRule, RuleProblem, Settings } from '../rules/types.ts';
+import { isProtectedFrom, protectedNamespaceRefusal, ruleTier, tierOf } from '../rules/trust.ts';
+import type { PushRule, RuleProblem, Settings, Tier } from '../rules/types.ts';
 import { ruleLabel } from '../rules/types.ts';
 import {
-  clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, orphanedReplica, strippedReplica,
+  clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, orphanedReplica, sameContent, strippedReplica,
 } from './desired.ts';
-import { provenance as P } from '../rules/vocabulary.ts';
+import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
 import { classify, hasData, hasOwnKeys, type Ownership } from './ownership.ts';
 
 export interface Candidate {
   rule: PushRule;
   source: KubeObject;
+  /** Filled in by plan() from the settings; trusted rules always win over untrusted ones. */
+  tier?: Tier;
+}
+
+/** What the live object's write history (its managedFields) says, as far as ownership is concerned. */
+export interface LiveHistory {
+  /** kube-replicator's field manager has written the object: without that, our provenance on it is not proof. */
+  writtenByUs: boolean;
+  /** Someone else wrote it after our latest write (an edit, an apply, a replace). */
+  changedSinceOurWrite: boolean;
+  /** It was our replica until someone else removed our provenance from it (seen once, e.g. after `kubectl replace`). */
+  provenanceRemoved?: boolean;
 }
 
 export interface PullInput {
@@ -40,6 +53,8 @@ export interface PlanInput {
   now: string;
   /** The state of a policy named in a replica's provenance (by name and uid); absent means gone. */
   policyState?: (name: string, uid: string) => 'active' | 'suspended' | 'gone';
+  /** Who wrote the live object; absent: only we did (unit tests). */
+  history?: LiveHistory;
 }
 
 export type Write =
@@ -53,6 +68,11 @@ export interface Note {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
+  /**
+   * The untrusted party on whose behalf a note lands on another namespace's object: recording is rate-limited per
+   * pair of namespaces, so that a tenant cannot flood another namespace with Events. Absent for trusted rules.
+   */
+  by?: ObjectRef;
 }
 
 export type Outcome = 'InSync' | 'Written' | 'Conflict' | 'Refused' | 'Waiting' | 'Removed' | 'Nothing' | 'Invalid' | 'Suspended';
@@ -60,8 +80,9 @@ export type Outcome = 'InSync' | 'Written' | 'Conflict' | 'Refused' | 'Waiting' 
 export interface Plan {
   write?: Write;
   outcome: Outcome;
-  /** The rule that owns the target (the winner), if any. */
+  /** The rule that owns the target (the winner), if any, and its tier. */
   owner?: string;
+  tier?: Tier;
   /** Rules that wanted the target but lost to the owner. */
   losers?: string[];
   notes: Note[];
@@ -69,44 +90,62 @@ export interface Plan {
   retry?: boolean;
 }
 
-/** Deterministic precedence: higher priority, then the older source, then the rule id. */
+/** Deterministic precedence: trusted before untrusted, then higher priority, then the older source, then the rule id. */
 export function compareCandidates(a: Candidate, b: Candidate): number {
+  if ((a.tier ?? 'untrusted') !== (b.tier ?? 'untrusted')) return a.tier === 'trusted' ? -1 : 1;
   if (a.rule.priority !== b.rule.priority) return b.rule.priority - a.rule.priority;
   if (a.rule.sourceCreated !== b.rule.sourceCreated) return a.rule.sourceCreated < b.rule.sourceCreated ? -1 : 1;
   return a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0;
 }
 
 export function plan(input: PlanInput): Plan {
-  const ownership = classify(input.live);
+  const { settings, target } = input;
+  const ownership = classify(input.live, input.history?.writtenByUs ?? true);
   if (ownership.type === 'pullTarget') return planPull(input);
   const notes: Note[] = [];
-  const eligible = input.candidates.filter((c) => {
-    const refusal = sourceRefusal(c.rule.source.kind, c.source) ?? rbacPushRefusal(c.rule, input.settings);
+  const eligible: Candidate[] = [];
+  for (const c of input.candidates) {
+    const refusal = sourceRefusal(c.rule.source.kind, c.source, settings) ?? rbacPushRefusal(c.rule, settings) ?? protectedNamespaceRefusal(c.rule, target, settings);
     if (refusal) notes.push({ on: c.rule.source, type: 'Warning', reason: refusal.reason, message: refusal.message });
-    return !refusal;
-  });
+    else eligible.push({ ...c, tier: ruleTier(c.rule, settings) });
+  }
   if (eligible.length === 0) {
     const p = planUnwanted(input, ownership);
-    return withNotes(p.write ? p : { ...p, outcome: input.candidates.length ? 'Refused' : 'Nothing' }, notes);
+    return withNotes(p.write ? p : { ...p, outcome: input.candidates.length ? 'Refused' : p.outcome }, notes);
   }
-  const [winner, ...losers] = [...eligible].sort(compareCandidates);
+  const [winner, ...losers] = eligible.sort(compareCandidates);
   for (const l of losers) {
+    const why = l.tier !== winner!.tier ? '; a trusted rule always wins over an untrusted one' : '';
     notes.push({
       on: l.rule.source, type: 'Warning', reason: 'RuleConflict',
-      message: `${formatRef(input.target)} is replicated from ${winner!.rule.source.namespace}/${winner!.rule.source.name} (${ruleLabel(winner!.rule.origin)}), which takes precedence over this ${ruleLabel(l.rule.origin)} rule`,
+      message: `${formatRef(target)} is replicated from ${winner!.rule.source.namespace}/${winner!.rule.source.name} (${ruleLabel(winner!.rule.origin)}, ${winner!.tier}), which takes precedence over this ${ruleLabel(l.rule.origin)} rule (${l.tier})${why}`,
     });
   }
-  const p = withNotes(planPush(input, winner!, ownership), notes);
+  const p = withNotes({ ...planPush(input, winner!, ownership), tier: winner!.tier }, notes);
   return losers.length ? { ...p, losers: losers.map((l) => l.rule.id) } : p;
 }
+
+/** `by` for a note a rule causes on another object: only untrusted rules are rate-limited (see Note.by). */
+const onBehalfOf = (c: Candidate): Pick<Note, 'by'> => (c.tier === 'trusted' ? {} : { by: c.rule.source });
 
 function withNotes(p: Plan, notes: Note[]): Plan {
   return { ...p, notes: [...notes, ...p.notes] };
 }
 
+/** The tier of the rule a replica's provenance names, under today's settings. */
+export function replicaTier(ownership: Extract<Ownership, { type: 'ours' }>, settings: Settings): Tier {
+  if (ownership.rule.startsWith('policy/')) return 'trusted';
+  return tierOf({ type: 'annotation' }, ownership.source.split('/')[0] ?? '', settings);
+}
+
 function planUnwanted(input: PlanInput, ownership: Ownership): Plan {
   const live = input.live;
   if (!live || ownership.type !== 'ours') return { outcome: 'Nothing', notes: [] };
+  const tier = replicaTier(ownership, input.settings);
+  // Left as they are: an untrusted replica in a protected namespace (never touched), and one its namespace's owner
+  // has changed since (theirs now: released, not deleted).
+  if (isProtectedFrom(tier, input.target.namespace, input.settings)) return { outcome: 'Refused', notes: [] };
+  if (tier === 'untrusted' && input.history?.changedSinceOurWrite) return release(input, live);
   if (ownership.rule.startsWith('policy/')) {
     const state = input.policyState?.(ownership.rule.slice('policy/'.length), live.metadata.annotations?.[P.policyUid] ?? '') ?? 'gone';
     if (state === 'suspended') return { outcome: 'Suspended', notes: [] };
@@ -121,10 +160,54 @@ function planUnwanted(input: PlanInput, ownership: Ownership): Plan {
   return { write: { type: 'delete' }, outcome: 'Removed', notes: [] };
 }
 
+/** A replica its namespace's owner changed: provenance removed, content left as the owner wrote it. */
+function release(input: PlanInput, live: KubeObject, winner?: Candidate): Plan {
+  return { ...claimed(input, winner), write: { type: 'update', object: orphanedReplica(live) } };
+}
+
+/** What is reported when the target namespace's owner takes a replica of an untrusted rule. */
+function claimed(input: PlanInput, winner?: Candidate): Plan {
+  const { target } = input;
+  const changed = `${formatRef(target)} was changed by someone other than kube-replicator after it was replicated`;
+  const notes: Note[] = [{
+    on: target, type: 'Normal', reason: 'TargetClaimed', by: winner?.rule.source,
+    message: `${changed}; it is no longer managed by kube-replicator and keeps its content as it is now`,
+  }];
+  if (winner) {
+    notes.push({
+      on: winner.rule.source, type: 'Warning', reason: 'TargetClaimed',
+      message: `${changed}: the namespace's owner wins over an untrusted push, so it is no longer replicated from this source (${ruleLabel(winner.rule.origin)}, untrusted)`,
+    });
+  }
+  return { outcome: 'Conflict', owner: winner?.rule.id, notes };
+}
+
+/**
+ * Whether mittwald demonstrably copied `live` from `source`: the version it records is the source's (resource
+ * versions are unique across the cluster's store), or the content is already the same (taking over changes nothing).
+ */
+function copiedByMittwaldFrom(kind: Kind, live: KubeObject, source: KubeObject): boolean {
+  const version = live.metadata.annotations?.[A.replicatedFromVersion];
+  return (Boolean(version) && version === source.metadata.resourceVersion) || sameContent(kind, live, source);
+}
+
 function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Plan {
   const { target, live } = input;
   const kind = target.kind;
   if (winner.rule.suspended) return { outcome: 'Suspended', owner: winner.rule.id, notes: [] };
+  if (live && ownership.type === 'ours' && winner.tier === 'untrusted' && input.history?.changedSinceOurWrite) return release(input, live, winner);
+  // Already without our provenance (the owner removed it): only reported, nothing to write.
+  if (live && ownership.type === 'foreign' && winner.tier === 'untrusted' && input.history?.provenanceRemoved) return claimed(input, winner);
+  if (live && ownership.type === 'mittwald' && winner.tier === 'untrusted' && !copiedByMittwaldFrom(kind, live, winner.source)) {
+    const message = `${formatRef(target)} was replicated by mittwald/kubernetes-replicator from another source; an untrusted push from ${winner.rule.source.namespace} does not take it over (a trusted rule would)`;
+    return {
+      outcome: 'Conflict', owner: winner.rule.id,
+      notes: [
+        { on: winner.rule.source, type: 'Warning', reason: 'LegacyReplicaKept', message },
+        { on: target, type: 'Warning', reason: 'LegacyReplicaKept', by: winner.rule.source, message: `not taken over by ${winner.rule.source.namespace}/${winner.rule.source.name}: ${message}` },
+      ],
+    };
+  }
   const mayTakeOver = input.settings.adoptExisting || winner.rule.onConflict !== 'Skip';
   if (ownership.type === 'foreign' && !mayTakeOver) {
     const message = `${formatRef(target)} already exists and was not made by a replicator; it is left untouched (enable adoption to take it over)`;
@@ -132,7 +215,7 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
       outcome: 'Conflict', owner: winner.rule.id,
       notes: [
         { on: winner.rule.source, type: 'Warning', reason: 'TargetConflict', message },
-        { on: target, type: 'Warning', reason: 'TargetConflict', message: `not replaced by ${winner.rule.source.namespace}/${winner.rule.source.name}: ${message}` },
+        { on: target, type: 'Warning', reason: 'TargetConflict', ...onBehalfOf(winner), message: `not replaced by ${winner.rule.source.namespace}/${winner.rule.source.name}: ${message}` },
       ],
     };
   }
@@ -143,7 +226,7 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
       notes: [{ on: winner.rule.source, type: 'Warning', reason: 'RoleNameInUse', message }],
     };
   }
-  const desired = desiredPushReplica(kind, winner.rule, winner.source, target.namespace, live, input.now);
+  const desired = desiredPushReplica(kind, winner.rule, winner.source, target.namespace, live, input.now, winner.tier ?? 'untrusted');
   if (kind === 'RoleBinding' && desired.roleRef?.kind === 'Role' && input.roleExists && !input.roleExists(desired.roleRef.name)) {
     return {
       outcome: 'Waiting', owner: winner.rule.id, retry: true,
@@ -188,19 +271,30 @@ function planPull(input: PlanInput): Plan {
     if (cleared && differs(kind, cleared, live)) {
       return { write: { type: 'update', object: cleared }, outcome: 'Removed', notes: [...notes, { on: target, type: 'Normal', reason: 'SourceDeleted', message: `source ${src.namespace}/${src.name} is gone; the replicated keys were removed` }] };
     }
-    return { outcome: 'Waiting', notes: [...notes, { on: target, type: 'Normal', reason: 'SourceNotFound', message: `source ${src.namespace}/${src.name} does not exist (yet); it is copied here when it appears` }] };
+    return { outcome: 'Waiting', notes: [...notes, sourceNotAvailable(target, src)] };
   }
-  const refusal = sourceRefusal(kind, pull.source);
-  if (refusal) return { outcome: 'Refused', notes: [...notes, { on: target, type: 'Warning', reason: refusal.reason, message: refusal.message }] };
+  // Consent first: until the source's owner consents, the puller learns nothing about the source, not even
+  // whether it exists (the same note as for a missing source). The source's owner is told why.
   const consent = pullConsent(pull.source, target.namespace, input.settings.allowAll);
   if (!consent.allowed) {
     const message = `${formatRef(target)} may not pull from ${src.namespace}/${src.name}: ${consent.reason}`;
     return {
       outcome: 'Refused',
-      notes: [...notes, { on: target, type: 'Warning', reason: 'ReplicationNotPermitted', message }, { on: src, type: 'Warning', reason: 'ReplicationNotPermitted', message }],
+      notes: [...notes, sourceNotAvailable(target, src), { on: src, type: 'Warning', reason: 'ReplicationNotPermitted', message, by: target }],
     };
   }
+  const refusal = sourceRefusal(kind, pull.source, input.settings);
+  if (refusal) return { outcome: 'Refused', notes: [...notes, { on: target, type: 'Warning', reason: refusal.reason, message: refusal.message }] };
   const desired = desiredPullTarget(kind, live, pull.source, input.now);
   if (!differs(kind, desired, live)) return { outcome: 'InSync', notes };
   return { write: { type: 'update', object: desired }, outcome: 'Written', notes };
+}
+
+/** One note toward a puller for a source that is missing and for one that does not consent: they must look alike. */
+function sourceNotAvailable(target: ObjectRef, src: ObjectRef): Note {
+  return {
+    on: target, type: 'Warning', reason: 'SourceNotAvailable',
+    message: `source ${src.namespace}/${src.name} does not exist or does not permit replication into ${target.namespace} `
+      + `(it needs ${A.replicationAllowed}: "true" and ${A.replicationAllowedNamespaces} matching ${target.namespace}); it is copied here once it does`,
+  };
 }

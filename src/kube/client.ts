@@ -222,13 +222,20 @@ function retire(agent: http.Agent): void {
   for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
 }
 
+/**
+ * The API server's message, except where it can quote the object: a 400/422 message may echo a field's value
+ * (a Secret's, say), so for those only the reason and the causes' field paths and kinds are kept.
+ */
 function toApiError(status: number, text: string, method: string, path: string): ApiError {
   let reason = '';
   let message = `${method} ${path}: HTTP ${status}`;
   try {
-    const s = JSON.parse(text) as { reason?: string; message?: string };
+    const s = JSON.parse(text) as { reason?: string; message?: string; details?: { causes?: { field?: string; reason?: string }[] } };
     reason = s.reason ?? '';
-    if (s.message) message = `${method} ${path}: ${s.message}`;
+    if (status === 400 || status === 422) {
+      const causes = (s.details?.causes ?? []).map((c) => `${c.field ?? ''}: ${c.reason ?? ''}`.slice(0, 200));
+      message = `${method} ${path}: HTTP ${status} ${reason}${causes.length ? ` (${causes.join(', ')})` : ''}`;
+    } else if (s.message) message = `${method} ${path}: ${s.message}`;
   } catch {
     // not a Status object; keep the generic message (never echo an arbitrary body)
   }

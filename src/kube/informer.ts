@@ -153,10 +153,11 @@ export class Informer<T extends HasMeta> {
     return { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector };
   }
 
+  /** The custom slim first: it may read managedFields (e.g. who wrote the object) before they are dropped. */
   private slim(obj: T): T {
-    const m = obj.metadata as ObjectMeta & { managedFields?: unknown };
-    delete m.managedFields;
-    return this.opts.slim ? this.opts.slim(obj) : obj;
+    const out = this.opts.slim ? this.opts.slim(obj) : obj;
+    delete (out.metadata as ObjectMeta & { managedFields?: unknown }).managedFields;
+    return out;
   }
 
   /** Relists; false when an optional resource does not exist (its cache is then empty). */

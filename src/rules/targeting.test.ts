@@ -150,13 +150,22 @@ describe('sourceRefusal', () => {
 
   it.each<[string, Kind, KubeObject]>([
     ['a service-account-token Secret', 'Secret', src({ type: 'kubernetes.io/service-account-token' })],
+    ['a bootstrap token Secret', 'Secret', src({ type: 'bootstrap.kubernetes.io/token' })],
     ['a Helm release Secret by type', 'Secret', src({ type: 'helm.sh/release.v1' })],
     ['a Helm release Secret by name and owner label', 'Secret', src({ type: 'Opaque' }, { name: 'sh.helm.release.v1.app.v3', labels: { owner: 'helm' } })],
     ['the kube-root-ca.crt ConfigMap', 'ConfigMap', src({}, { name: 'kube-root-ca.crt' })],
   ])('refuses %s', (_name, kind, source) => {
-    const r = sourceRefusal(kind, source);
+    const r = sourceRefusal(kind, source, defaultSettings);
     expect(r).toEqual({ reason: 'SourceNotReplicable', message: expect.any(String) });
     expect(r!.message.length).toBeGreaterThan(10);
+  });
+
+  it('refuses every type in the setting, naming the flag, and only those', () => {
+    const settings = { neverReplicateSecretTypes: ['example.com/credential'] };
+    expect(sourceRefusal('Secret', src({ type: 'example.com/credential' }), settings)?.message).toContain('--never-replicate-secret-types');
+    // --permissive may drop the built-ins: then they replicate like any Secret.
+    expect(sourceRefusal('Secret', src({ type: 'bootstrap.kubernetes.io/token' }), settings)).toBeUndefined();
+    expect(sourceRefusal('Secret', src({ type: 'Opaque' }, { name: 'sh.helm.release.v1.app.v3', labels: { owner: 'helm' } }), settings)).toBeUndefined();
   });
 
   it.each<[string, Kind, KubeObject]>([
@@ -173,7 +182,7 @@ describe('sourceRefusal', () => {
     ['a RoleBinding', 'RoleBinding', src()],
     ['a ServiceAccount', 'ServiceAccount', src()],
   ])('accepts %s', (_name, kind, source) => {
-    expect(sourceRefusal(kind, source)).toBeUndefined();
+    expect(sourceRefusal(kind, source, defaultSettings)).toBeUndefined();
   });
 });
 

@@ -42,13 +42,20 @@ export interface Refusal {
 
 const helmReleaseType = 'helm.sh/release.v1';
 
+const typeReasons: Record<string, string> = {
+  'kubernetes.io/service-account-token': 'ServiceAccount token Secrets are bound to their namespace and are never replicated',
+  'bootstrap.kubernetes.io/token': 'bootstrap token Secrets are credentials the API server accepts for joining nodes and are never replicated',
+  [helmReleaseType]: 'Helm release Secrets belong to their release and are never replicated',
+};
+
 /** Objects that are never replicated, in any mode: copying them is either impossible or dangerous. */
-export function sourceRefusal(kind: Kind, source: KubeObject): Refusal | undefined {
-  if (kind === 'Secret' && source.type === 'kubernetes.io/service-account-token') {
-    return { reason: 'SourceNotReplicable', message: 'ServiceAccount token Secrets are bound to their namespace and are never replicated' };
+export function sourceRefusal(kind: Kind, source: KubeObject, settings: Pick<Settings, 'neverReplicateSecretTypes'>): Refusal | undefined {
+  if (kind === 'Secret' && settings.neverReplicateSecretTypes.includes(source.type ?? 'Opaque')) {
+    const why = typeReasons[source.type ?? ''] ?? `Secrets of type ${source.type ?? 'Opaque'} are never replicated`;
+    return { reason: 'SourceNotReplicable', message: `${why} (--never-replicate-secret-types)` };
   }
-  if (kind === 'Secret' && (source.type === helmReleaseType || source.metadata.labels?.owner === 'helm' && source.metadata.name.startsWith('sh.helm.release.'))) {
-    return { reason: 'SourceNotReplicable', message: 'Helm release Secrets belong to their release and are never replicated' };
+  if (kind === 'Secret' && settings.neverReplicateSecretTypes.includes(helmReleaseType) && source.metadata.labels?.owner === 'helm' && source.metadata.name.startsWith('sh.helm.release.')) {
+    return { reason: 'SourceNotReplicable', message: `${typeReasons[helmReleaseType]!} (--never-replicate-secret-types)` };
   }
   if (kind === 'ConfigMap' && source.metadata.name === 'kube-root-ca.crt') {
     return { reason: 'SourceNotReplicable', message: 'kube-root-ca.crt is published in every namespace by Kubernetes itself and is never replicated' };

@@ -66,6 +66,27 @@ export interface Settings {
   requireNamespaceOptIn: boolean;
   /** Source namespaces whose annotations may push Roles and RoleBindings. Undefined: none. */
   trustedRbacNamespaces?: NamespacePatterns;
+  /** Source namespaces whose annotation rules are trusted (like policies). Undefined: none. */
+  trustedSourceNamespaces?: NamespacePatterns;
+  /** Every annotation rule is trusted (mittwald's behaviour, for migrations). */
+  permissive?: boolean;
+  /** Namespaces an untrusted push never creates, updates or deletes anything in. */
+  protectedNamespaces?: NamespacePatterns;
+  /** Secret types that are never replicated, in any mode. */
+  neverReplicateSecretTypes: readonly string[];
 }
 
-export const defaultSettings: Settings = { allowAll: false, adoptExisting: false, requireNamespaceOptIn: false };
+/** Secret types the cluster reads as credentials or that belong to a release: never replicated unless --permissive. */
+export const builtinNeverReplicateSecretTypes: readonly string[] = [
+  'kubernetes.io/service-account-token', 'bootstrap.kubernetes.io/token', 'helm.sh/release.v1',
+];
+
+export const defaultSettings: Settings = {
+  allowAll: false, adoptExisting: false, requireNamespaceOptIn: false, neverReplicateSecretTypes: builtinNeverReplicateSecretTypes,
+};
+
+/**
+ * Trusted rules come from someone the cluster admin trusts (a ReplicationPolicy, or a source namespace named in
+ * --trusted-source-namespaces); every other annotation rule is a tenant's and untrusted.
+ */
+export type Tier = 'trusted' | 'untrusted';

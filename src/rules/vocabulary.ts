@@ -25,6 +25,8 @@ export const provenance = {
   /** Annotation `<namespace>/<name>` of the source. */
   source: `${ourPrefix}source`,
   sourceUid: `${ourPrefix}source-uid`,
+  /** Annotation `trusted` or `untrusted`: the tier of the rule that made the replica (the admission policy reads it). */
+  tier: `${ourPrefix}tier`,
   /** Annotation naming the rule that made the replica: `annotation` or `policy/<name>`. */
   rule: `${ourPrefix}rule`,
   policyUid: `${ourPrefix}policy-uid`,

@@ -87,6 +87,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- with .Values.trustedRbacNamespaces }}
 - {{ printf "--trusted-rbac-namespaces=%s" (join "," .) | quote }}
 {{- end }}
+{{- with .Values.trustedSourceNamespaces }}
+- {{ printf "--trusted-source-namespaces=%s" (join "," .) | quote }}
+{{- end }}
+- {{ printf "--protected-namespaces=%s" (join "," .Values.protectedNamespaces) | quote }}
+- {{ printf "--never-replicate-secret-types=%s" (join "," .Values.neverReplicateSecretTypes) | quote }}
 {{- if .Values.requireNamespaceOptIn }}
 - --require-namespace-opt-in
 {{- end }}
