@@ -496,7 +496,15 @@ export class Controller {
     const involved = candidates.length > 0 || Boolean(liveMeta?.metadata.annotations?.[annotations.replicateFrom])
       || state.replicas.get(`${target.namespace}/${target.name}`) !== undefined;
     if (!involved) return { outcome: 'Nothing', notes: [] };
+    // Our replica is judged by its metadata first; its content is fetched only when the plan needs it.
+    const replica = liveMeta?.metadata.annotations?.[annotations.replicateFrom] ? undefined : state.replicaMetadata(target.namespace, target.name);
+    const byMetadata = replica ? await this.planWithLive(target, state, candidates, replica, true) : undefined;
+    if (byMetadata && byMetadata.outcome !== 'NeedContent') return byMetadata;
     const live = liveMeta ? await state.full(target.namespace, target.name) : undefined;
+    return this.planWithLive(target, state, candidates, live, false);
+  }
+
+  private async planWithLive(target: ObjectRef, state: KindState, candidates: Candidate[], live: KubeObject | undefined, liveIsMetadata: boolean): Promise<Plan> {
     let pull: PullInput | undefined;
     if (live) {
       const parsed = pullSourceFromAnnotations(target.kind, live);
@@ -507,7 +515,7 @@ export class Controller {
     const roleBound = target.kind === 'Role' && !live && candidates.length > 0 ? await this.roleBoundByForeignBinding(target) : false;
     return plan({
       roleBoundByForeignBinding: roleBound, history: this.historyOf(refKey(target), live),
-      target, live, candidates, pull, settings: this.opts.settings, now: rfc3339(this.opts.now?.() ?? new Date()),
+      target, live, liveIsMetadata, candidates, pull, settings: this.opts.settings, now: rfc3339(this.opts.now?.() ?? new Date()),
       roleExists: roles ? (name) => roles.metadata(target.namespace, name) !== undefined : undefined,
       policyState: (name, uid) => this.policies.state(name, uid),
     });

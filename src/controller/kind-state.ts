@@ -1,6 +1,7 @@
-// What the operator knows about one kind. Memory follows what is replicated, not the cluster:
+// What the operator knows about one kind. Memory follows the number of objects replicated, not their content:
 // - every object's metadata (one metadata-only watch: names, labels, annotations, versions);
-// - replicas in full (a second watch, selected by our replica label);
+// - replicas' metadata (a second metadata-only watch, selected by our replica label); a replica's content is
+//   fetched only when it must be written or someone else changed it, and not kept;
 // - sources and pull targets in full, fetched on demand and kept while their resourceVersion holds.
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
@@ -77,7 +78,7 @@ export class KindState {
       onWatchRestart: () => h.onWatchRestart(`${kind}/metadata`),
     });
     this.replicas = new Informer<KubeObject>(client, {
-      name: `${kind}/replicas`, path, labelSelector: `${provenance.replicaLabel}=true`, slim: slimObject, inactivityMs,
+      name: `${kind}/replicas`, path, labelSelector: `${provenance.replicaLabel}=true`, metadataOnly: true, slim: slimObject, inactivityMs,
       onEvent: (t, o, old) => h.onReplica(kind, t, o, old),
       onError: (e, n) => h.onError(`${kind}/replicas`, e, n),
       onWatchRestart: () => h.onWatchRestart(`${kind}/replicas`),
@@ -110,16 +111,20 @@ export class KindState {
     const key = `${namespace}/${name}`;
     const m = this.meta.get(key);
     if (!m) return true;
-    const have = this.replicas.get(key) ?? this.content.get(key);
-    return have?.metadata.resourceVersion === m.metadata.resourceVersion;
+    return this.content.get(key)?.metadata.resourceVersion === m.metadata.resourceVersion;
   }
 
-  /** The whole object as of the latest metadata we saw: from the replica cache, our content cache, or a GET. */
+  /** Our replica's metadata when both watches agree on its version (its content is not held). */
+  replicaMetadata(namespace: string, name: string): KubeObject | undefined {
+    const key = `${namespace}/${name}`;
+    const r = this.replicas.get(key);
+    return r && r.metadata.resourceVersion === this.meta.get(key)?.metadata.resourceVersion ? r : undefined;
+  }
+
+  /** The whole object as of the latest metadata we saw: from our content cache, or a GET. */
   async full(namespace: string, name: string): Promise<KubeObject | undefined> {
     const key = `${namespace}/${name}`;
     const m = this.meta.get(key);
-    const replica = this.replicas.get(key);
-    if (replica && (!m || replica.metadata.resourceVersion === m.metadata.resourceVersion)) return replica;
     if (!m) return undefined;
     const cached = this.content.get(key);
     if (cached && cached.metadata.resourceVersion === m.metadata.resourceVersion) return cached;
@@ -134,7 +139,9 @@ export class KindState {
   private async fetch(key: string, namespace: string, name: string): Promise<KubeObject | undefined> {
     try {
       const obj = slimObject(await this.client.request<KubeObject>('GET', objectPath({ kind: this.kind, namespace, name })));
-      this.content.set(key, obj);
+      // A replica's content is needed for one write only; sources and pull targets are read again and again.
+      if (obj.metadata.labels?.[provenance.replicaLabel] === 'true') this.content.delete(key);
+      else this.content.set(key, obj);
       return obj;
     } catch (e) {
       if (isNotFound(e)) {
@@ -148,10 +155,16 @@ export class KindState {
   /** Records the result of our own write so the next reconcile does not act on a stale cache. */
   assume(obj: KubeObject): void {
     const key = cacheKey(obj.metadata);
+    // The watches hold metadata only: so does what we put in their caches (copied before managedFields go).
+    const metadata = slimObject({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { ...obj.metadata } });
     slimObject(obj);
-    if (this.content.has(key)) this.content.set(key, obj);
-    this.meta.assume(obj);
-    if (obj.metadata.labels?.[provenance.replicaLabel] === 'true') this.replicas.assume(obj);
+    const replica = obj.metadata.labels?.[provenance.replicaLabel] === 'true';
+    if (this.content.has(key)) {
+      if (replica) this.content.delete(key);
+      else this.content.set(key, obj);
+    }
+    this.meta.assume(metadata);
+    if (replica) this.replicas.assume(metadata);
     else this.replicas.forget(key);
   }
 

@@ -213,15 +213,15 @@ export function strippedReplica(kind: Kind, live: KubeObject): KubeObject {
   return out;
 }
 
-function comparable(kind: Kind, obj: KubeObject): string {
+/** The metadata a replica's correctness depends on (timestamps and source versions do not count). */
+function comparableMetadata(obj: KubeObject): Record<string, unknown> {
   const annotations = { ...(obj.metadata.annotations ?? {}) };
   for (const k of volatileAnnotations) delete annotations[k];
-  return canonical({
-    labels: obj.metadata.labels ?? {},
-    annotations,
-    ownerReferences: obj.metadata.ownerReferences ?? [],
-    ...content(kind, obj),
-  });
+  return { labels: obj.metadata.labels ?? {}, annotations, ownerReferences: obj.metadata.ownerReferences ?? [] };
+}
+
+function comparable(kind: Kind, obj: KubeObject): string {
+  return canonical({ ...comparableMetadata(obj), ...content(kind, obj) });
 }
 
 /** Whether two objects of `kind` carry the same replicated content (metadata aside). */
@@ -232,6 +232,15 @@ export function sameContent(kind: Kind, a: KubeObject, b: KubeObject): boolean {
 /** Whether writing `desired` would change anything that matters (timestamps and source versions do not). */
 export function differs(kind: Kind, desired: KubeObject, live: KubeObject): boolean {
   return comparable(kind, desired) !== comparable(kind, live);
+}
+
+/**
+ * Whether a replica known by its metadata only is what `desired` would write: its metadata matches, including the
+ * content hash of the source it was written from. Valid only while nobody else has written the replica since our
+ * write (its content is then what we wrote, and writing the same source again changes nothing).
+ */
+export function sameMetadata(desired: KubeObject, live: KubeObject): boolean {
+  return canonical(comparableMetadata(desired)) === canonical(comparableMetadata(live));
 }
 
 /** Fields the API server will not change in place: a difference means delete and create again. */

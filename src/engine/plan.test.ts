@@ -784,3 +784,29 @@ describe('plan: a refused pull tells the puller nothing about the source', () =>
     expect(toPuller(missing)).toEqual([expect.objectContaining({ reason: 'SourceNotAvailable' })]);
   });
 });
+
+describe('plan: a replica known by its metadata only', () => {
+  const metadataOf = (o: KubeObject): KubeObject => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: o.metadata });
+
+  it.each(kindsList)('%s: in sync from metadata alone when the source content and the rule give the same replica', (kind) => {
+    const p = run(kind, { live: metadataOf(ourReplica(kind)), liveIsMetadata: true });
+    expect([p.outcome, p.write, p.notes]).toEqual(['InSync', undefined, []]);
+  });
+
+  it.each(kindsList)('%s: asks for the content when the source content changed', (kind) => {
+    const changed = source(kind, kind === 'Secret' || kind === 'ConfigMap' ? { data: { a: 'bmV3' } } : kind === 'Role' ? { rules: [] } : kind === 'RoleBinding' ? { subjects: [] } : { imagePullSecrets: [{ name: 'other' }] });
+    const p = run(kind, { live: metadataOf(ourReplica(kind)), liveIsMetadata: true, candidates: [cand(kind, changed)] });
+    expect([p.outcome, p.write, p.notes]).toEqual(['NeedContent', undefined, []]);
+  });
+
+  it('asks for the content when someone else wrote the replica since our write (drift or a claim)', () => {
+    const p = run('Secret', { live: metadataOf(ourReplica('Secret')), liveIsMetadata: true, history: { writtenByUs: true, changedSinceOurWrite: true } });
+    expect(p.outcome).toBe('NeedContent');
+  });
+
+  it('asks for the content when the replica\'s labels must change, and before deleting a replica no rule wants', () => {
+    const relabelled = source('Secret', {}, { labels: { team: 'x' } });
+    expect(run('Secret', { live: metadataOf(ourReplica('Secret')), liveIsMetadata: true, candidates: [cand('Secret', relabelled)] }).outcome).toBe('NeedContent');
+    expect(run('Secret', { live: metadataOf(ourReplica('Secret')), liveIsMetadata: true, candidates: [] }).outcome).toBe('NeedContent');
+  });
+});

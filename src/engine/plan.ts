@@ -9,7 +9,7 @@ import { isProtectedFrom, protectedNamespaceRefusal, ruleTier, tierOf } from '..
 import type { PushRule, RuleProblem, Settings, Tier } from '../rules/types.ts';
 import { ruleLabel } from '../rules/types.ts';
 import {
-  clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, orphanedReplica, sameContent, strippedReplica,
+  clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, orphanedReplica, sameContent, sameMetadata, strippedReplica,
 } from './desired.ts';
 import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
 import { classify, hasData, hasOwnKeys, type Ownership } from './ownership.ts';
@@ -40,6 +40,11 @@ export interface PullInput {
 export interface PlanInput {
   target: ObjectRef;
   live?: KubeObject;
+  /**
+   * `live` is our replica known by its metadata only (replicas are not held in full: memory would follow their
+   * content). The plan then either finds it in sync or answers NeedContent, and is made again with the content.
+   */
+  liveIsMetadata?: boolean;
   /** Push rules whose source has the target's name and which target its namespace. */
   candidates: Candidate[];
   /** Set when the live object pulls (`replicate-from`). */
@@ -75,7 +80,7 @@ export interface Note {
   by?: ObjectRef;
 }
 
-export type Outcome = 'InSync' | 'Written' | 'Conflict' | 'Refused' | 'Waiting' | 'Removed' | 'Nothing' | 'Invalid' | 'Suspended';
+export type Outcome = 'NeedContent' | 'InSync' | 'Written' | 'Conflict' | 'Refused' | 'Waiting' | 'Removed' | 'Nothing' | 'Invalid' | 'Suspended';
 
 export interface Plan {
   write?: Write;
@@ -98,7 +103,15 @@ export function compareCandidates(a: Candidate, b: Candidate): number {
   return a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0;
 }
 
+const needContent: Plan = { outcome: 'NeedContent', notes: [] };
+
 export function plan(input: PlanInput): Plan {
+  const p = planWith(input);
+  // Every write starts from the live content (and its notes come with that plan).
+  return input.liveIsMetadata && p.write ? needContent : p;
+}
+
+function planWith(input: PlanInput): Plan {
   const { settings, target } = input;
   const ownership = classify(input.live, input.history?.writtenByUs ?? true);
   if (ownership.type === 'pullTarget') return planPull(input);
@@ -232,6 +245,10 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
       outcome: 'Waiting', owner: winner.rule.id, retry: true,
       notes: [{ on: winner.rule.source, type: 'Warning', reason: 'WaitingForRole', message: `Role ${desired.roleRef.name} does not exist in namespace ${target.namespace} yet; the RoleBinding is created once it does` }],
     };
+  }
+  if (live && input.liveIsMetadata) {
+    const inSync = !input.history?.changedSinceOurWrite && sameMetadata(desired, live);
+    return inSync ? { outcome: 'InSync', owner: winner.rule.id, notes: [] } : needContent;
   }
   return { ...decideWrite(kind, desired, live), owner: winner.rule.id };
 }
