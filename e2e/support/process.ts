@@ -34,15 +34,17 @@ export class OperatorProcess {
   statusUrl = '';
   private readonly args: string[];
   private readonly kubeconfig?: string;
+  private readonly nodeArgs: string[];
 
   /**
    * `kubeconfig`: the identity the operator runs as, with `args` as given. Default: the Helm chart's ServiceAccount
-   * and RBAC writer (test/support/chart-identity.ts), never admin.
+   * and RBAC writer (test/support/chart-identity.ts), never admin. `nodeArgs` go to Node itself (e.g. a heap limit).
    */
-  constructor(name: string, args: string[] = [], kubeconfig?: string) {
+  constructor(name: string, args: string[] = [], kubeconfig?: string, nodeArgs: string[] = []) {
     this.logFile = join(controlPlaneInfo().dir, `operator-${name}-${process.pid}.log`);
     this.args = args;
     this.kubeconfig = kubeconfig;
+    this.nodeArgs = nodeArgs;
   }
 
   async start(): Promise<void> {
@@ -52,7 +54,7 @@ export class OperatorProcess {
     const kubeconfig = this.kubeconfig ?? await identity!.kubeconfigFile();
     const args = identity ? withRbacWriter(this.args, identity) : this.args;
     const out = openSync(this.logFile, 'a');
-    this.proc = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${kubeconfig}`, `--status-addr=127.0.0.1:${port}`, '--log-level=debug', ...args], {
+    this.proc = spawn(process.execPath, [...this.nodeArgs, join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${kubeconfig}`, `--status-addr=127.0.0.1:${port}`, '--log-level=debug', ...args], {
       stdio: ['ignore', out, out], env: { PATH: process.env.PATH },
     });
     closeSync(out);

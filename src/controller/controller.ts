@@ -78,8 +78,8 @@ export class Controller {
    */
   private readonly wrote = new Map<string, string>();
   /**
-   * Replicas that left the replica watch by someone else's write, by key (their uid): when the object still exists
-   * without our provenance, its namespace's owner took it (e.g. `kubectl replace`), which is reported once.
+   * Replicas that lost our replica label by someone else's write, by key (their uid): the object still exists
+   * without our provenance, so its namespace's owner took it (e.g. `kubectl replace`), which is reported once.
    */
   private readonly leftReplicas = new Map<string, string>();
   /** Events that one namespace's objects cause on objects in another namespace, per pair of namespaces. */
@@ -199,7 +199,7 @@ export class Controller {
   /** Informers whose watch has shown no sign of life for longer than `maxSilenceMs`. */
   staleWatches(maxSilenceMs: number): string[] {
     const now = Date.now();
-    const all = [this.namespaces, this.policyInformer, ...[...this.states.values()].flatMap((s) => [s.meta, s.replicas])];
+    const all = [this.namespaces, this.policyInformer, ...[...this.states.values()].map((s) => s.meta)];
     return all.filter((i) => i.hasSynced && now - i.lastActivity > maxSilenceMs).map((i) => i.name);
   }
 
@@ -234,7 +234,8 @@ export class Controller {
     const now = type === 'delete' ? undefined : sourceOf(obj);
     if (before && before !== now) removeFrom(this.replicasOf, before, key);
     if (now) addTo(this.replicasOf, now, key);
-    if (type === 'delete' && this.wrote.get(key) !== obj.metadata.resourceVersion) this.leftReplicas.set(key, obj.metadata.uid ?? '');
+    const stillThere = type === 'delete' && this.states.get(kind)?.metadata(obj.metadata.namespace ?? '', obj.metadata.name) !== undefined;
+    if (stillThere && this.wrote.get(key) !== obj.metadata.resourceVersion) this.leftReplicas.set(key, obj.metadata.uid ?? '');
     if (!this.isOwnWrite(key, type, obj)) this.queue.add(key, obj.metadata.namespace ?? '');
   }
 

@@ -1,7 +1,7 @@
 // What the operator knows about one kind. Memory follows the number of objects replicated, not their content:
-// - every object's metadata (one metadata-only watch: names, labels, annotations, versions);
-// - replicas' metadata (a second metadata-only watch, selected by our replica label); a replica's content is
-//   fetched only when it must be written or someone else changed it, and not kept;
+// - every object's metadata (one metadata-only watch: names, labels, annotations, versions), and of them an
+//   index of our replicas (by our replica label); a replica's content is fetched only when it must be written or
+//   someone else changed it, and not kept;
 // - sources and pull targets in full, fetched on demand and kept while their resourceVersion holds.
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
@@ -59,7 +59,8 @@ export interface KindStateHandlers {
 export class KindState {
   readonly kind: Kind;
   readonly meta: Informer<KubeObject>;
-  readonly replicas: Informer<KubeObject>;
+  /** Our replicas (by label), the same objects as in the metadata cache. */
+  readonly replicas = new Map<string, KubeObject>();
   private readonly client: KubeClient;
   private readonly content = new Map<string, KubeObject>();
   private readonly fetching = new Map<string, Promise<KubeObject | undefined>>();
@@ -71,35 +72,36 @@ export class KindState {
     this.meta = new Informer<KubeObject>(client, {
       name: `${kind}/metadata`, path, metadataOnly: true, slim: slimObject, inactivityMs,
       onEvent: (t, o, old) => {
-        if (t === 'delete') this.content.delete(cacheKey(o.metadata));
+        const key = cacheKey(o.metadata);
+        if (t === 'delete') this.content.delete(key);
         h.onObject(kind, t, o, old);
+        // Replica events as a label-selected watch would give them: an object that loses our label is deleted
+        // from the replicas (reported with its new version, so that our own release is recognised as ours).
+        const was = isReplica(old);
+        const is = t !== 'delete' && isReplica(o);
+        if (is) this.replicas.set(key, o);
+        else this.replicas.delete(key);
+        if (was || is) h.onReplica(kind, is ? (was ? 'update' : 'add') : 'delete', o, was ? old : undefined);
       },
       onError: (e, n) => h.onError(`${kind}/metadata`, e, n),
       onWatchRestart: () => h.onWatchRestart(`${kind}/metadata`),
-    });
-    this.replicas = new Informer<KubeObject>(client, {
-      name: `${kind}/replicas`, path, labelSelector: `${provenance.replicaLabel}=true`, metadataOnly: true, slim: slimObject, inactivityMs,
-      onEvent: (t, o, old) => h.onReplica(kind, t, o, old),
-      onError: (e, n) => h.onError(`${kind}/replicas`, e, n),
-      onWatchRestart: () => h.onWatchRestart(`${kind}/replicas`),
     });
   }
 
   start(): void {
     this.meta.start();
-    this.replicas.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.meta.stop(), this.replicas.stop()]);
+    await this.meta.stop();
   }
 
   get synced(): Promise<void> {
-    return Promise.all([this.meta.synced, this.replicas.synced]).then(() => undefined);
+    return this.meta.synced;
   }
 
   get hasSynced(): boolean {
-    return this.meta.hasSynced && this.replicas.hasSynced;
+    return this.meta.hasSynced;
   }
 
   metadata(namespace: string, name: string): KubeObject | undefined {
@@ -114,11 +116,9 @@ export class KindState {
     return this.content.get(key)?.metadata.resourceVersion === m.metadata.resourceVersion;
   }
 
-  /** Our replica's metadata when both watches agree on its version (its content is not held). */
+  /** Our replica's metadata (its content is not held). */
   replicaMetadata(namespace: string, name: string): KubeObject | undefined {
-    const key = `${namespace}/${name}`;
-    const r = this.replicas.get(key);
-    return r && r.metadata.resourceVersion === this.meta.get(key)?.metadata.resourceVersion ? r : undefined;
+    return this.replicas.get(`${namespace}/${name}`);
   }
 
   /** The whole object as of the latest metadata we saw: from our content cache, or a GET. */
@@ -164,15 +164,15 @@ export class KindState {
       else this.content.set(key, obj);
     }
     this.meta.assume(metadata);
-    if (replica) this.replicas.assume(metadata);
-    else this.replicas.forget(key);
+    if (replica) this.replicas.set(key, metadata);
+    else this.replicas.delete(key);
   }
 
   assumeDeleted(namespace: string, name: string): void {
     const key = `${namespace}/${name}`;
     this.content.delete(key);
     this.meta.forget(key);
-    this.replicas.forget(key);
+    this.replicas.delete(key);
   }
 
   /** Drops the cached content of an object that no longer takes part in replication. */
@@ -184,3 +184,5 @@ export class KindState {
     return this.content.size;
   }
 }
+
+const isReplica = (o: KubeObject | undefined) => o?.metadata.labels?.[provenance.replicaLabel] === 'true';
