@@ -10,6 +10,7 @@ import { cacheKey, Informer, type InformerEvent } from '../kube/informer.ts';
 import { collectionPath, objectPath } from '../kube/resources.ts';
 import { fieldManager } from '../kube/writer.ts';
 import { lastAppliedAnnotation, provenance } from '../rules/vocabulary.ts';
+import { compactMetadata, internString, shareRecord } from './shared-metadata.ts';
 
 /** The latest write time (RFC 3339, seconds) of our field manager and of anyone else, from managedFields. */
 export interface Writers {
@@ -22,16 +23,29 @@ const writersByObject = new WeakMap<object, Writers>();
 /** Who wrote a cached object; undefined when it came without managedFields. */
 export const writersOf = (obj: { metadata: object }): Writers | undefined => writersByObject.get(obj.metadata);
 
-function recordWriters(obj: { metadata: KubeObject['metadata'] }): void {
-  const entries = (obj.metadata as { managedFields?: { manager?: string; time?: string; subresource?: string }[] }).managedFields;
-  if (!Array.isArray(entries)) return;
+/** Who wrote last, from managedFields (shared: replicas written in the same second have the same answer). */
+function writersFrom(metadata: KubeObject['metadata']): Writers | undefined {
+  const entries = (metadata as { managedFields?: { manager?: string; time?: string; subresource?: string }[] }).managedFields;
+  if (!Array.isArray(entries)) return undefined;
   const w: Writers = {};
   for (const e of entries) {
     if (e.subresource || !e.time) continue;
     const side = e.manager === fieldManager ? 'ours' : 'others';
-    if (!w[side] || e.time > w[side]) w[side] = e.time;
+    if (!w[side] || e.time > w[side]) w[side] = internString(e.time);
   }
-  writersByObject.set(obj.metadata, w);
+  return shareRecord(w);
+}
+
+function recordWriters(from: KubeObject['metadata'], on: object): void {
+  const w = writersFrom(from);
+  if (w) writersByObject.set(on, w);
+}
+
+/** What the metadata cache keeps of an object: its compact metadata (see compactMetadata) and who wrote it. */
+export function metadataOnly(obj: { metadata: KubeObject['metadata'] }): KubeObject {
+  const metadata = compactMetadata(obj.metadata);
+  recordWriters(obj.metadata, metadata);
+  return { metadata };
 }
 
 /**
@@ -39,7 +53,7 @@ function recordWriters(obj: { metadata: KubeObject['metadata'] }): void {
  * managedFields are large; of them only who wrote last is kept (see writersOf).
  */
 export function slimObject<T extends { metadata: KubeObject['metadata'] }>(obj: T): T {
-  recordWriters(obj);
+  recordWriters(obj.metadata, obj.metadata);
   const a = obj.metadata.annotations;
   if (a && lastAppliedAnnotation in a) {
     const { [lastAppliedAnnotation]: _dropped, ...rest } = a;
@@ -70,9 +84,8 @@ export class KindState {
     this.kind = kind;
     const path = collectionPath(kind);
     this.meta = new Informer<KubeObject>(client, {
-      name: `${kind}/metadata`, path, metadataOnly: true, slim: slimObject, inactivityMs,
-      onEvent: (t, o, old) => {
-        const key = cacheKey(o.metadata);
+      name: `${kind}/metadata`, path, metadataOnly: true, slim: metadataOnly, inactivityMs,
+      onEvent: (t, o, old, key) => {
         if (t === 'delete') this.content.delete(key);
         h.onObject(kind, t, o, old);
         // Replica events as a label-selected watch would give them: an object that loses our label is deleted
@@ -156,7 +169,7 @@ export class KindState {
   assume(obj: KubeObject): void {
     const key = cacheKey(obj.metadata);
     // The watches hold metadata only: so does what we put in their caches (copied before managedFields go).
-    const metadata = slimObject({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { ...obj.metadata } });
+    const metadata = metadataOnly(obj);
     slimObject(obj);
     const replica = obj.metadata.labels?.[provenance.replicaLabel] === 'true';
     if (this.content.has(key)) {

@@ -799,6 +799,11 @@ describe('plan: a replica known by its metadata only', () => {
     expect([p.outcome, p.write, p.notes]).toEqual(['NeedContent', undefined, []]);
   });
 
+  it('asks for the content of anything that is not provably our replica (forged provenance, a mittwald replica)', () => {
+    const p = run('Secret', { live: metadataOf(ourReplica('Secret')), liveIsMetadata: true, history: { writtenByUs: false, changedSinceOurWrite: false } });
+    expect(p.outcome).toBe('NeedContent');
+  });
+
   it('asks for the content when someone else wrote the replica since our write (drift or a claim)', () => {
     const p = run('Secret', { live: metadataOf(ourReplica('Secret')), liveIsMetadata: true, history: { writtenByUs: true, changedSinceOurWrite: true } });
     expect(p.outcome).toBe('NeedContent');

@@ -114,6 +114,8 @@ export function plan(input: PlanInput): Plan {
 function planWith(input: PlanInput): Plan {
   const { settings, target } = input;
   const ownership = classify(input.live, input.history?.writtenByUs ?? true);
+  // Only our own replica is judged by its metadata (its cached metadata lacks what the other cases read).
+  if (input.liveIsMetadata && ownership.type !== 'ours') return needContent;
   if (ownership.type === 'pullTarget') return planPull(input);
   const notes: Note[] = [];
   const eligible: Candidate[] = [];

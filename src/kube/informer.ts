@@ -26,7 +26,8 @@ export interface InformerOptions<T> {
   inactivityMs?: number;
   /** A full relist this often (jittered), diffed against the cache: a missed event cannot last. */
   relistPeriodMs?: number;
-  onEvent: (type: InformerEvent, obj: T, old: T | undefined) => void;
+  /** `key` is the cache's own key string for the object (share it rather than build another). */
+  onEvent: (type: InformerEvent, obj: T, old: T | undefined, key: string) => void;
   onError?: (err: unknown, attempt: number) => void;
   onWatchRestart?: () => void;
   random?: () => number;
@@ -169,7 +170,7 @@ export class Informer<T extends HasMeta> {
       if (!(this.opts.optional && e instanceof ApiError && e.status === 404)) throw e;
       for (const [k, prev] of this.store) {
         this.store.delete(k);
-        this.opts.onEvent('delete', prev, prev);
+        this.opts.onEvent('delete', prev, prev, k);
       }
       this.lastActivity = Date.now();
       if (!this.hasSynced) {
@@ -205,10 +206,10 @@ export class Informer<T extends HasMeta> {
     for (const [k, obj] of fresh) this.store.set(k, obj);
     for (const [k, obj] of fresh) {
       const prev = old.get(k);
-      if (!prev) this.opts.onEvent('add', obj, undefined);
-      else if (prev.metadata.resourceVersion !== obj.metadata.resourceVersion) this.opts.onEvent('update', obj, prev);
+      if (!prev) this.opts.onEvent('add', obj, undefined, k);
+      else if (prev.metadata.resourceVersion !== obj.metadata.resourceVersion) this.opts.onEvent('update', obj, prev, k);
     }
-    for (const [k, prev] of old) if (!fresh.has(k)) this.opts.onEvent('delete', prev, prev);
+    for (const [k, prev] of old) if (!fresh.has(k)) this.opts.onEvent('delete', prev, prev, k);
     this.resourceVersion = rv;
     if (!this.hasSynced) {
       this.hasSynced = true;
@@ -242,10 +243,10 @@ export class Informer<T extends HasMeta> {
     const prev = this.store.get(key);
     if (e.type === 'DELETED') {
       this.store.delete(key);
-      this.opts.onEvent('delete', slim, prev);
+      this.opts.onEvent('delete', slim, prev, key);
     } else {
       this.store.set(key, slim);
-      this.opts.onEvent(prev ? 'update' : 'add', slim, prev);
+      this.opts.onEvent(prev ? 'update' : 'add', slim, prev, key);
     }
     if (rv) this.resourceVersion = rv;
   }
