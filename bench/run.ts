@@ -26,8 +26,8 @@ const concurrency = 8;
 const rounds = quick ? 1 : 3;
 const M = 'replicator.v1.mittwald.de/';
 const sizes = quick
-  ? { fanout: [50], many: 50, newNsSources: 20, restart: 200, unrelated: 500, memFanout: 50, idleSeconds: 10 }
-  : { fanout: [100, 1000, 3000], many: 2000, newNsSources: 200, restart: 10_000, unrelated: 20_000, memFanout: 1000, idleSeconds: 180 };
+  ? { small: [10, 100], smallReps: 5, fanout: [50], many: 50, newNsSources: 20, restart: 200, unrelated: 500, memFanout: 50, idleSeconds: 10 }
+  : { small: [10, 100], smallReps: 15, fanout: [100, 1000, 3000], many: 2000, newNsSources: 200, restart: 10_000, unrelated: 20_000, memFanout: 1000, idleSeconds: 180 };
 
 interface Result { scenario: string; n?: number; operatorMs?: number; floorMs?: number; ratio?: number; [k: string]: unknown }
 const results: Result[] = [];
@@ -259,6 +259,43 @@ async function fanout(n: number, prefix = 'fan', roundsWanted = rounds, label = 
     floorP50: percentile(u.floorLat, 50), floorP99: percentile(u.floorLat, 99), rounds: updates.map((x) => x.ratio) });
 }
 
+/**
+ * `small`: what a user waits for after creating one Secret for a few namespaces. One fresh source per repetition,
+ * pushed to the same N namespaces, with a pause between repetitions as between a user's commands; the floor
+ * makes the same N creates in the same repetition. Median and p90 of the time to the last replica.
+ */
+async function small(n: number, reps: number): Promise<void> {
+  const src = `small${n}-src`;
+  await post('/api/v1/namespaces', { metadata: { name: src } });
+  const targets = await namespaces(`small${n}`, n, { [`small${n}`]: 'yes' });
+  const op: number[] = [];
+  const fl: number[] = [];
+  let shape: FloorShape | undefined;
+  for (let r = 0; r < reps; r++) {
+    const value = b64(`small-${n}-r${r}`);
+    const w = watchObjects('secrets', replicasOf(src), n, (o) => o.data?.k === value);
+    await w.synced;
+    const t0 = performance.now();
+    await post(secretsPath(src), { metadata: { name: `s-r${r}`, annotations: { [`${M}replicate-to-matching`]: `small${n}=yes` } }, data: { k: value } });
+    await w.done;
+    op.push(performance.now() - t0);
+    shape ??= await floorShape('secrets', targets[0]!, `s-r${r}`);
+    const fw = watchObjects('secrets', floorOf(src), n, (o) => o.data?.k === value);
+    await fw.synced;
+    const f0 = performance.now();
+    await pool(targets, concurrency, (ns) => post(secretsPath(ns), { metadata: floorMeta(`f-r${r}`, src, shape), data: { k: value } }));
+    await fw.done;
+    fl.push(performance.now() - f0);
+    await Promise.all([w, fw].map((x) => x.informer.stop()));
+    log(`small N=${n} round ${r + 1}: operator ${op[r]!.toFixed(0)} ms, floor ${fl[r]!.toFixed(0)} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  const [o, f] = [sorted(op), sorted(fl)];
+  results.push({ scenario: 'small', n, operatorMs: percentile(o, 50), floorMs: percentile(f, 50), ratio: percentile(o, 50) / percentile(f, 50),
+    p90: percentile(o, 90), floorP90: percentile(f, 90), rounds: op.map((x, i) => x / fl[i]!) });
+}
+
 async function manySources(n: number): Promise<void> {
   const src = 'many-src';
   const floorSrc = 'many-floor-src';
@@ -420,6 +457,7 @@ async function idle(seconds: number): Promise<void> {
 const want = (s: string) => !only || only.includes(s);
 try {
   await startOperator();
+  if (want('small')) for (const n of sizes.small) await small(n, sizes.smallReps);
   if (want('fanout')) for (const n of sizes.fanout) await fanout(n);
   if (want('many')) await manySources(sizes.many);
   if (want('newns')) await newNamespace(sizes.newNsSources);

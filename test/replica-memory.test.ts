@@ -30,6 +30,7 @@ const run = uniqueName('rm');
 const tenantNs = `${run}-tenant`;
 const targets = Array.from({ length: NAMESPACES }, (_, i) => `${run}-t-${i}`);
 const tenantUser = `tenant-${run}`;
+const runLabel = 'kube-replicator-test/replica-memory';
 let tenant: Clients;
 let operator: OperatorProcess;
 let client: KubeClient;
@@ -79,7 +80,7 @@ async function replicasIn(namespace: string): Promise<number> {
 const allReplicas = async () => (await Promise.all(targets.map(replicasIn))).reduce((a, b) => a + b, 0);
 
 beforeAll(async () => {
-  await Promise.all([tenantNs, ...targets].map((n) => createNamespace(c, n)));
+  await Promise.all([tenantNs, ...targets].map((n) => createNamespace(c, n, { [runLabel]: run })));
   await c.rbac.createNamespacedRoleBinding({ namespace: tenantNs, body: {
     metadata: { name: 'tenant-admin' },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
@@ -94,8 +95,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await operator?.kill();
   await Promise.all([tenantNs, ...targets].map((n) => deleteNamespace(c, n, false)));
+  // 60 000 Secrets take the namespace controller a while: the suites after this one get a quiet control plane.
+  await waitFor('the flood\'s namespaces to be gone', async () => (await c.core.listNamespace({ labelSelector: `${runLabel}=${run}` })).items.length === 0, 600_000);
   process.stdout.write(`replica-memory: peaks ${JSON.stringify(peaks)}\n`);
-});
+}, 660_000);
 
 describe('replica memory does not follow replica content', () => {
   it(`${SOURCES} Secrets of 4 KiB into ${NAMESPACES} namespaces: every replica made, peak RSS under the chart limit`, async () => {
