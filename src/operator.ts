@@ -115,6 +115,7 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
     await controller.start();
     metrics.leader.set(1);
   }
+  void client.warm(o.concurrency);
   return {
     controller, client, metrics, server, log,
     async stop() {

@@ -1,6 +1,7 @@
 // The one place that speaks HTTP to the API server (configuration and credentials come from kubeconfig.ts).
 // Requests and watch streams are made here so that every call can ask for exactly the representation it needs
 // (e.g. metadata-only lists) and is counted.
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { createInterface } from 'node:readline';
@@ -77,6 +78,14 @@ export class KubeClient {
     return c;
   }
 
+  /**
+   * Opens `connections` keep-alive connections now, so that the first burst of writes (a fresh push) does not wait
+   * for their TLS handshakes. Failures are left to the requests that follow.
+   */
+  async warm(connections: number): Promise<void> {
+    await Promise.allSettled(Array.from({ length: connections }, () => this.request('GET', '/version')));
+  }
+
   /** Observes every request (method, path without query, status): metrics and write counting. */
   onRequest(listener: (r: RequestRecord) => void): void {
     this.listeners.push(listener);
@@ -97,7 +106,9 @@ export class KubeClient {
 
   /**
    * One keep-alive connection pool per client (shared with impersonating clients), so connections and TLS
-   * sessions are reused across requests; renewed every minute so rotated certificates are picked up. node:http
+   * sessions are reused across requests. Every minute the TLS material is read again: a rotated certificate gets a
+   * new pool, the same material keeps the pool and its warm connections (a new pool would make the next burst of
+   * writes wait for TLS handshakes). node:http
    * rather than fetch: HTTP/1.1 only (undici's HTTP/2 sessions emit errors no one can listen to when the API
    * server closes them), streams without WHATWG conversion, and no second HTTP stack in memory.
    */
@@ -107,7 +118,7 @@ export class KubeClient {
     if (!this.pool.pending || now >= this.pool.until) {
       this.pool.until = now + 60_000;
       const previous = this.pool.agent;
-      this.pool.pending = this.newAgent().then((next) => {
+      this.pool.pending = this.agentFor(previous).then((next) => {
         this.pool.agent = next;
         // The old pool finishes what it carries (watch streams included) and keeps no idle connection.
         if (previous && previous !== next) retire(previous);
@@ -120,12 +131,16 @@ export class KubeClient {
     return this.pool.pending;
   }
 
-  private async newAgent(): Promise<http.Agent> {
-    const agent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true, ...await this.access.tls() }) : new http.Agent({ keepAlive: true });
-    // One agent serves one API server with fixed TLS settings: its pool needs no per-request name, which
-    // https.Agent would otherwise build by stringifying the CA, certificate and key on every request.
-    agent.getName = () => 'api-server';
-    return agent;
+  /** `previous` while the TLS material is the same; otherwise a new pool. */
+  private async agentFor(previous: http.Agent | undefined): Promise<http.Agent> {
+    if (!this.server.startsWith('https:')) return previous ?? namedAgent(new http.Agent({ keepAlive: true }));
+    const tls = await this.access.tls();
+    const h = createHash('sha256');
+    for (const m of [tls.ca, tls.cert, tls.key]) h.update(`${m?.length ?? -1}:`).update(m ?? '');
+    const fingerprint = h.update(`${tls.rejectUnauthorized}/${tls.servername}`).digest('hex');
+    if (previous && fingerprint === this.pool.tls) return previous;
+    this.pool.tls = fingerprint;
+    return namedAgent(new https.Agent({ keepAlive: true, ...tls }));
   }
 
   private record(method: string, path: string, status: number): void {
@@ -205,7 +220,17 @@ export class KubeClient {
   }
 }
 
-interface ConnectionPool { agent?: http.Agent; pending?: Promise<http.Agent>; until: number }
+/** `tls`: a digest of the TLS material the current agent was made with. */
+interface ConnectionPool { agent?: http.Agent; pending?: Promise<http.Agent>; until: number; tls?: string }
+
+/**
+ * One agent serves one API server with fixed TLS settings: its pool needs no per-request name, which https.Agent
+ * would otherwise build by stringifying the CA, certificate and key on every request.
+ */
+function namedAgent<A extends http.Agent>(agent: A): A {
+  agent.getName = () => 'api-server';
+  return agent;
+}
 
 async function readText(res: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
