@@ -2,6 +2,7 @@
 // plane, each scenario next to a floor (the same writes issued directly by a minimal client at the operator's
 // concurrency, in the same run). Prints a table, writes bench/results/<date>.json and .svg.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +27,8 @@ const concurrency = 8;
 const rounds = quick ? 1 : 3;
 const M = 'replicator.v1.mittwald.de/';
 const sizes = quick
-  ? { small: [10, 100], smallReps: 5, fanout: [50], many: 50, newNsSources: 20, restart: 200, unrelated: 500, memFanout: 50, idleSeconds: 10 }
-  : { small: [10, 100], smallReps: 15, fanout: [100, 1000, 3000], many: 2000, newNsSources: 200, restart: 10_000, unrelated: 20_000, memFanout: 1000, idleSeconds: 180 };
+  ? { scale: [10, 100], flood: [100, 10], small: [10, 100], smallReps: 5, fanout: [50], many: 50, newNsSources: 20, restart: 200, unrelated: 500, memFanout: 50, idleSeconds: 10 }
+  : { scale: [10, 10_000], flood: [2000, 30], small: [10, 100], smallReps: 15, fanout: [100, 1000, 3000], many: 2000, newNsSources: 200, restart: 10_000, unrelated: 20_000, memFanout: 1000, idleSeconds: 180 };
 
 interface Result { scenario: string; n?: number; operatorMs?: number; floorMs?: number; ratio?: number; [k: string]: unknown }
 const results: Result[] = [];
@@ -43,11 +44,11 @@ await installCrds(cp);
 let client = new KubeClient(await kubeAccessFromFiles([cp.kubeconfig]));
 
 /** A fresh control plane, so a scenario measures only what it sets up itself. */
-async function freshControlPlane(): Promise<void> {
+async function freshControlPlane(controllerManager = true): Promise<void> {
   await stopOperator();
   await cp.stop();
   log('starting a fresh control plane');
-  cp = await startControlPlane({ controllerManager: true });
+  cp = await startControlPlane({ controllerManager });
   await installCrds(cp);
   client = new KubeClient(await kubeAccessFromFiles([cp.kubeconfig]));
 }
@@ -102,10 +103,13 @@ async function namespaces(prefix: string, n: number, labels: Record<string, stri
   return names;
 }
 
-async function startOperator(extra: string[] = []): Promise<number> {
+/** The V8 heap limit Node picks inside a container limited to the chart's 512 MiB (it sizes its heap from the cgroup). */
+const chartHeap = ['--max-old-space-size=256'];
+
+async function startOperator(extra: string[] = [], nodeArgs: string[] = []): Promise<number> {
   statusPort = 19200 + Math.floor(Math.random() * 500);
   const t0 = performance.now();
-  operator = spawn(process.execPath, [join(root, 'dist', 'main.js'), 'run', `--kubeconfig=${cp.kubeconfig}`, `--status-addr=127.0.0.1:${statusPort}`, `--concurrency=${concurrency}`, '--log-level=warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
+  operator = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'main.js'), 'run', `--kubeconfig=${cp.kubeconfig}`, `--status-addr=127.0.0.1:${statusPort}`, `--concurrency=${concurrency}`, '--log-level=warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (;;) {
     try {
       if ((await fetch(`http://127.0.0.1:${statusPort}/readyz`)).status === 200) return performance.now() - t0;
@@ -425,6 +429,106 @@ async function memory(unrelated: number, n: number): Promise<void> {
   log(`memory with ${unrelated} unrelated 10 KB Secrets + fan-out ${n}: RSS ${(rss / 2 ** 20).toFixed(0)} MB, heap ${(heap / 2 ** 20).toFixed(0)} MB`);
 }
 
+/** The operator's peak resident set so far (the kernel's high-water mark), in bytes. */
+function operatorPeakRss(): number {
+  const line = readFileSync(`/proc/${operator!.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
+  return Number(/(\d+)\s*kB/.exec(line)![1]) * 1024;
+}
+
+/** `flood-memory`: one namespace's Secrets of 4 KiB pushed into every namespace a pattern reaches; peak RSS. */
+async function floodMemory(sources: number, n: number): Promise<void> {
+  await freshControlPlane();
+  await startOperator([], chartHeap);
+  const src = 'flood-src';
+  await post('/api/v1/namespaces', { metadata: { name: src } });
+  await namespaces('flood-t', n, {});
+  const w = watchObjects('secrets', replicasOf(src), sources * n, () => true);
+  await w.synced;
+  const t0 = performance.now();
+  await pool(Array.from({ length: sources }, (_, i) => i), 16, (i) => post(secretsPath(src), {
+    metadata: { name: `f${i}`, annotations: { [`${M}replicate-to`]: 'flood-t-.*' } }, data: { blob: randomBytes(4096).toString('base64') } }));
+  await w.done;
+  const ms = performance.now() - t0;
+  await w.informer.stop();
+  const peak = operatorPeakRss();
+  const heap = await metric('kube_replicator_nodejs_heap_size_used_bytes');
+  await stopOperator();
+  await startOperator([], chartHeap);
+  const want = sources * n;
+  for (;;) {
+    if ((await metric('kube_replicator_reconcile_total', 'kind="Secret"')) >= want && (await metric('kube_replicator_workqueue_depth')) === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const restartPeak = operatorPeakRss();
+  results.push({ scenario: 'flood-memory', n: want, operatorMs: ms, rssMB: peak / 2 ** 20, heapMB: heap / 2 ** 20, restartRssMB: restartPeak / 2 ** 20 });
+  log(`flood-memory ${sources} × ${n}: ${want} replicas in ${(ms / 1000).toFixed(1)} s, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (heap used ${(heap / 2 ** 20).toFixed(0)} MiB), after a restart ${(restartPeak / 2 ** 20).toFixed(0)} MiB`);
+  await stopOperator();
+}
+
+/**
+ * `scale`: `sources` Secrets pushed to `n` namespaces (10 × 10 000 = 100 000 replicas) against the floor's same
+ * creates; then an update of one source (latency to each of its n replicas, against the floor's n updates); then a
+ * restart (time to ready, writes until every replica was visited). Without kube-controller-manager: it would spend
+ * the whole scenario creating a ServiceAccount and a ConfigMap in each new namespace at 20 requests/s.
+ */
+async function scale(sources: number, n: number): Promise<void> {
+  await freshControlPlane(false);
+  await startOperator([], chartHeap);
+  const src = 'scale-src';
+  await post('/api/v1/namespaces', { metadata: { name: src } });
+  const targets = await namespaces('scale', n, { scale: 'yes' });
+  const want = sources * n;
+  const w = watchObjects('secrets', replicasOf(src), want, () => true);
+  await w.synced;
+  const t0 = performance.now();
+  await pool(Array.from({ length: sources }, (_, i) => i), concurrency, (i) => post(secretsPath(src), {
+    metadata: { name: `s${i}`, annotations: { [`${M}replicate-to-matching`]: 'scale=yes' } }, data: { k: b64(`v1-${i}`) } }));
+  await w.done;
+  const operatorMs = performance.now() - t0;
+  await w.informer.stop();
+  const shape = await floorShape('secrets', targets[0]!, 's0');
+  const fw = watchObjects('secrets', floorOf(src), want, () => true);
+  await fw.synced;
+  const f0 = performance.now();
+  const jobs = targets.flatMap((ns) => Array.from({ length: sources }, (_, i) => ({ ns, i })));
+  await pool(jobs, concurrency, ({ ns, i }) => post(secretsPath(ns), { metadata: floorMeta(`f${i}`, src, shape), data: { k: b64(`v1-${i}`) } }));
+  await fw.done;
+  const floorMs = performance.now() - f0;
+  await fw.informer.stop();
+  log(`scale ${sources} × ${n}: operator ${(operatorMs / 1000).toFixed(1)} s, floor ${(floorMs / 1000).toFixed(1)} s`);
+  results.push({ scenario: 'scale', n: want, operatorMs, floorMs, ratio: operatorMs / floorMs, rssMB: operatorPeakRss() / 2 ** 20 });
+
+  const value2 = b64('v2-0');
+  const u = watchObjects('secrets', replicasOf(src), n, (o) => o.metadata.name === 's0' && o.data?.k === value2);
+  await u.synced;
+  const u0 = performance.now();
+  await client.request('PATCH', `${secretsPath(src)}/s0`, { body: { data: { k: value2 } }, contentType: 'application/merge-patch+json' });
+  await u.done;
+  const lat = [...u.seen.values()].map((t) => t - u0).sort((a, b) => a - b);
+  await u.informer.stop();
+  const fu = watchObjects('secrets', floorOf(src), n, (o) => o.metadata.name === 'f0' && o.data?.k === value2);
+  await fu.synced;
+  const g0 = performance.now();
+  await pool(targets, concurrency, (ns) => client.request('PATCH', `${secretsPath(ns)}/f0`, { body: { data: { k: value2 } }, contentType: 'application/merge-patch+json' }));
+  await fu.done;
+  const floorLat = [...fu.seen.values()].map((t) => t - g0).sort((a, b) => a - b);
+  await fu.informer.stop();
+  results.push({ scenario: 'scale update', n, p50: percentile(lat, 50), p99: percentile(lat, 99), floorP99: percentile(floorLat, 99), ratio: percentile(lat, 99) / percentile(floorLat, 99) });
+  log(`scale update to ${n}: p99 ${percentile(lat, 99).toFixed(0)} ms, floor p99 ${percentile(floorLat, 99).toFixed(0)} ms`);
+
+  await stopOperator();
+  const offset = statSync(cp.auditLog).size;
+  const readyMs = await startOperator([], chartHeap);
+  for (;;) {
+    if ((await metric('kube_replicator_reconcile_total', 'kind="Secret"')) >= want && (await metric('kube_replicator_workqueue_depth')) === 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const writes = auditWrites(offset);
+  results.push({ scenario: 'scale restart', n: want, readyMs, writes, rssMB: operatorPeakRss() / 2 ** 20 });
+  log(`scale restart with ${want} replicas: ready in ${(readyMs / 1000).toFixed(1)} s, ${writes} writes, peak RSS ${(operatorPeakRss() / 2 ** 20).toFixed(0)} MiB`);
+  await stopOperator();
+}
+
 async function idle(seconds: number): Promise<void> {
   // Settle first: nothing changes any more. After thousands of new namespaces, kube-controller-manager keeps
   // creating a ServiceAccount and a kube-root-ca.crt ConfigMap in each (at its 20 requests/s) for minutes, and
@@ -464,6 +568,8 @@ try {
   if (want('idle')) await idle(sizes.idleSeconds);
   if (want('restart')) await restart(sizes.restart);
   if (want('memory')) await memory(sizes.unrelated, sizes.memFanout);
+  if (want('flood')) await floodMemory(sizes.flood[0]!, sizes.flood[1]!);
+  if (want('scale')) await scale(sizes.scale[0]!, sizes.scale[1]!);
 } finally {
   await stopOperator();
   await cp.stop();
@@ -478,5 +584,5 @@ writeFileSync(join(dir, `${date}${quick ? '-quick' : ''}.svg`), renderSvg(result
 // The README shows the latest complete run: a partial one (--only) leaves it alone.
 if (!quick && !only) writeFileSync(join(dir, 'latest.svg'), renderSvg(results));
 const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? ''));
-const cols = ['scenario', 'n', 'operatorMs', 'floorMs', 'ratio', 'p50', 'p99', 'max', 'readyMs', 'writes', 'rssMB', 'heapMB', 'cpuPercentOfCore', 'requestsPerMinute'];
+const cols = ['scenario', 'n', 'operatorMs', 'floorMs', 'ratio', 'p50', 'p99', 'max', 'readyMs', 'writes', 'rssMB', 'heapMB', 'restartRssMB', 'cpuPercentOfCore', 'requestsPerMinute'];
 process.stdout.write(`${cols.join('\t')}\n${results.map((r) => cols.map((c) => fmt(r[c])).join('\t')).join('\n')}\n`);
