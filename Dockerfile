@@ -28,5 +28,7 @@ COPY package.json LICENSE ./
 COPY crds ./crds
 USER 65532:65532
 EXPOSE 9102
-ENTRYPOINT ["node", "dist/main.js"]
+# A small young generation: at 60 000 replicas it halves peak RSS (286 → 170 MiB, bench flood-memory) for a few
+# percent more garbage collection. bench/image-node-flags.ts holds the same flags (the bench runs the operator with them).
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/main.js"]
 CMD ["run"]

@@ -14,6 +14,7 @@ import { kubeAccessFromFiles } from '../src/kube/kubeconfig.ts';
 import { Informer } from '../src/kube/informer.ts';
 import type { KubeObject } from '../src/model/objects.ts';
 import { renderSvg } from './chart.ts';
+import { imageNodeFlags } from './image-node-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -109,7 +110,7 @@ const chartHeap = ['--max-old-space-size=256'];
 async function startOperator(extra: string[] = [], nodeArgs: string[] = []): Promise<number> {
   statusPort = 19200 + Math.floor(Math.random() * 500);
   const t0 = performance.now();
-  operator = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'main.js'), 'run', `--kubeconfig=${cp.kubeconfig}`, `--status-addr=127.0.0.1:${statusPort}`, `--concurrency=${concurrency}`, '--log-level=warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
+  operator = spawn(process.execPath, [...imageNodeFlags, ...nodeArgs, join(root, 'dist', 'main.js'), 'run', `--kubeconfig=${cp.kubeconfig}`, `--status-addr=127.0.0.1:${statusPort}`, `--concurrency=${concurrency}`, '--log-level=warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (;;) {
     try {
       if ((await fetch(`http://127.0.0.1:${statusPort}/readyz`)).status === 200) return performance.now() - t0;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { chart, helm, helmOk, parseObjects, render, repoRoot, type Obj, type Rule } from './support/helm.ts';
 import { flagSpecs } from '../src/cli/flags.ts';
+import { imageNodeFlags } from '../bench/image-node-flags.ts';
 import { kubectl, OperatorProcess } from '../e2e/support/process.ts';
 import {
   admin, b64, controlPlaneInfo, createNamespace, decoded, deleteNamespace, maybe, serviceAccountKubeConfig, uniqueName, waitFor, waitForEvent,
@@ -48,6 +49,13 @@ function expectSameObjects(fromKustomize: Obj[], fromHelm: Obj[]): void {
     expect({ object: key(k), ...substance(k) }).toEqual({ object: key(h), ...substance(h) });
   }
 }
+
+describe('image', () => {
+  it('the Dockerfile\'s ENTRYPOINT runs Node with the flags the bench measures', () => {
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1];
+    expect(JSON.parse(entrypoint ?? '[]')).toEqual(['node', ...imageNodeFlags, 'dist/main.js']);
+  });
+});
 
 describe('Helm chart', () => {
   it('passes helm lint --strict, with default values and with every kind disabled', () => {
