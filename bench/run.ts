@@ -15,6 +15,7 @@ import { Informer } from '../src/kube/informer.ts';
 import type { KubeObject } from '../src/model/objects.ts';
 import { renderSvg } from './chart.ts';
 import { imageNodeFlags } from './image-node-flags.ts';
+import { peakRss } from '../test/support/process-memory.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -431,10 +432,7 @@ async function memory(unrelated: number, n: number): Promise<void> {
 }
 
 /** The operator's peak resident set so far (the kernel's high-water mark), in bytes. */
-function operatorPeakRss(): number {
-  const line = readFileSync(`/proc/${operator!.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
-  return Number(/(\d+)\s*kB/.exec(line)![1]) * 1024;
-}
+const operatorPeakRss = () => peakRss(operator!.pid!);
 
 /** `flood-memory`: one namespace's Secrets of 4 KiB pushed into every namespace a pattern reaches; peak RSS. */
 async function floodMemory(sources: number, n: number): Promise<void> {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { kubectl } from '../e2e/support/process.ts';
 import { chartIdentity, releaseNamespace } from './support/chart-identity.ts';
 import {
-  admin, b64, controlPlaneInfo, createNamespace, decoded, deleteNamespace, maybe, statusOf, uniqueName, userKubeConfig, waitFor,
+  admin, b64, controlPlaneInfo, createNamespace, decoded, deleteNamespace, maybe, statusOf, uniqueName, userKubeConfig, waitFor, grantNamespaceAdmin,
 } from './support/cluster.ts';
 import { render, type Obj } from './support/helm.ts';
 
@@ -101,11 +101,7 @@ beforeAll(async () => {
   expect(identity.rbacWriter).toBe(`${releaseNs}/${fullname}-rbac-writer`);
 
   for (const ns of [tenantNs, doomedNs]) await createNamespace(c, ns, scope);
-  await c.rbac.createNamespacedRoleBinding({ namespace: tenantNs, body: {
-    metadata: { name: 'tenant-admin' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
-    subjects: [{ kind: 'User', name: tenantUser, apiGroup: 'rbac.authorization.k8s.io' }],
-  } });
+  await grantNamespaceAdmin(c, tenantNs, tenantUser);
   tenantKc = userKubeConfig(tenantUser);
   tenant = objects(tenantKc);
 

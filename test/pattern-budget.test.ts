@@ -4,10 +4,10 @@
 // certificate, `admin` in its own namespace only). Peak RSS is the kernel's VmHWM of the operator process.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
 import { OperatorProcess } from '../e2e/support/process.ts';
+import { peakRss } from './support/process-memory.ts';
 import {
-  admin, clientsFor, createNamespace, deleteNamespace, maybe, uniqueName, userKubeConfig, waitFor, type Clients,
+  admin, clientsFor, createNamespace, deleteNamespace, maybe, uniqueName, userKubeConfig, waitFor, type Clients, grantNamespaceAdmin, inParallel,
 } from './support/cluster.ts';
 
 const M = 'replicator.v1.mittwald.de/';
@@ -30,12 +30,6 @@ let operator: OperatorProcess;
 /** Peak RSS per operator process, for the report. */
 const peaks: { what: string; bytes: number }[] = [];
 
-/** The kernel's high-water mark of the process's resident set (bytes). */
-function peakRss(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
-  return Number(/(\d+)\s*kB/.exec(line)![1]) * 1024;
-}
-
 function recordPeak(what: string): number {
   const bytes = peakRss(operator.proc!.pid!);
   peaks.push({ what, bytes });
@@ -51,22 +45,6 @@ function attackList(i: number): string {
 }
 
 const attackName = (i: number) => `flood-${i}`;
-
-async function grantAdmin(namespace: string, user: string): Promise<void> {
-  await c.rbac.createNamespacedRoleBinding({ namespace, body: {
-    metadata: { name: 'tenant-admin' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
-    subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
-  } });
-}
-
-/** Runs `f` over 0..n-1, `width` at a time. */
-async function parallel(n: number, width: number, f: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) await f(next++);
-  }));
-}
 
 /** A normal push by the other tenant: it must converge whatever the attacker does. */
 async function tenantPushConverges(name: string): Promise<void> {
@@ -85,8 +63,8 @@ async function budgetEvent(name: string): Promise<k8s.CoreV1Event> {
 
 beforeAll(async () => {
   await Promise.all([attackerNs, tenantNs, tenantTarget].map((n) => createNamespace(c, n)));
-  await grantAdmin(attackerNs, attackerUser);
-  await grantAdmin(tenantNs, tenantUser);
+  await grantNamespaceAdmin(c, attackerNs, attackerUser);
+  await grantNamespaceAdmin(c, tenantNs, tenantUser);
   attacker = clientsFor(userKubeConfig(attackerUser));
   tenant = clientsFor(userKubeConfig(tenantUser));
   operator = new OperatorProcess('pattern-budget');
@@ -108,7 +86,7 @@ describe('replicate-to lists within every cap cannot exhaust the operator\'s mem
     const list0 = attackList(0);
     expect(list0.split(',')).toHaveLength(ELEMENTS);
     expect(Math.max(...list0.split(',').map((e) => e.length))).toBeLessThanOrEqual(1024);
-    await parallel(SOURCES, 8, (i) => attacker.core.createNamespacedSecret({ namespace: attackerNs, body: {
+    await inParallel(SOURCES, 8, (i) => attacker.core.createNamespacedSecret({ namespace: attackerNs, body: {
       metadata: { name: attackName(i), annotations: { [`${M}replicate-to`]: attackList(i) } }, stringData: { k: `v${i}` },
     } as k8s.V1Secret }));
     // The operator is still serving another tenant, during the flood's processing.

@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { OperatorProcess } from '../e2e/support/process.ts';
+import { peakRss } from './support/process-memory.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import {
-  accessOf, admin, adminKubeConfig, clientsFor, createNamespace, deleteNamespace, uniqueName, userKubeConfig, waitFor, type Clients,
+  accessOf, admin, adminKubeConfig, clientsFor, createNamespace, deleteNamespace, uniqueName, userKubeConfig, waitFor, type Clients, grantNamespaceAdmin, inParallel,
 } from './support/cluster.ts';
 
 const M = 'replicator.v1.mittwald.de/';
@@ -36,11 +36,6 @@ let operator: OperatorProcess;
 let client: KubeClient;
 const peaks: { what: string; MiB: number }[] = [];
 
-function peakRss(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
-  return Number(/(\d+)\s*kB/.exec(line)![1]) * 1024;
-}
-
 /** The operator's own V8 heap figures (its /metrics), for the report. */
 async function heapReport(): Promise<string> {
   const text = await (await fetch(`${operator.statusUrl}/metrics`)).text();
@@ -54,13 +49,6 @@ async function recordPeak(what: string): Promise<number> {
   peaks.push({ what, MiB: Math.round(bytes / 1048576) });
   process.stdout.write(`replica-memory: ${what}: operator peak RSS (VmHWM) ${(bytes / 1048576).toFixed(0)} MiB for ${SOURCES * NAMESPACES} replicas; now ${await heapReport()}\n`);
   return bytes;
-}
-
-async function parallel(n: number, width: number, f: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) await f(next++);
-  }));
 }
 
 /** Our replicas in one namespace, counted from metadata only (the test must not hold 4 KiB × N either). */
@@ -81,11 +69,7 @@ const allReplicas = async () => (await Promise.all(targets.map(replicasIn))).red
 
 beforeAll(async () => {
   await Promise.all([tenantNs, ...targets].map((n) => createNamespace(c, n, { [runLabel]: run })));
-  await c.rbac.createNamespacedRoleBinding({ namespace: tenantNs, body: {
-    metadata: { name: 'tenant-admin' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
-    subjects: [{ kind: 'User', name: tenantUser, apiGroup: 'rbac.authorization.k8s.io' }],
-  } });
+  await grantNamespaceAdmin(c, tenantNs, tenantUser);
   tenant = clientsFor(userKubeConfig(tenantUser));
   client = new KubeClient(await accessOf(adminKubeConfig()));
   operator = new OperatorProcess('replica-memory', [], undefined, CHART_HEAP);
@@ -102,7 +86,7 @@ afterAll(async () => {
 
 describe('replica memory does not follow replica content', () => {
   it(`${SOURCES} Secrets of 4 KiB into ${NAMESPACES} namespaces: every replica made, peak RSS under the chart limit`, async () => {
-    await parallel(SOURCES, 16, (i) => tenant.core.createNamespacedSecret({ namespace: tenantNs, body: {
+    await inParallel(SOURCES, 16, (i) => tenant.core.createNamespacedSecret({ namespace: tenantNs, body: {
       metadata: { name: `flood-${i}`, annotations: { [`${M}replicate-to`]: `${run}-t-.*` } },
       data: { blob: randomBytes(VALUE_BYTES).toString('base64') },
     } as k8s.V1Secret }));

@@ -5,12 +5,13 @@
 // value; the last test scans every log line, Event, policy status and /metrics for the secret values used here.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
-import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   admin, b64, clientsFor, createNamespace, decoded, deleteNamespace, expectStatus, maybe, uniqueName, userKubeConfig,
-  waitFor, waitForEvent, type Clients, deleteClusterRoleWithBinding } from './support/cluster.ts';
+  waitFor, waitForEvent, type Clients, deleteClusterRoleWithBinding, grantNamespaceAdmin,
+} from './support/cluster.ts';
 import { chartIdentity, configMapReadsOnly, type ChartIdentity } from './support/chart-identity.ts';
+import { SecretValues } from './support/secret-values.ts';
 import { startTestOperator, type TestOperator } from './support/operator.ts';
 
 const M = 'replicator.v1.mittwald.de/';
@@ -42,13 +43,10 @@ const operators: TestOperator[] = [];
 /** /metrics of operators already stopped. */
 const metricsTexts: string[] = [];
 /** Every secret value used in the suite: none may ever appear in logs, Events, status or metrics. */
-const secretValues: string[] = [];
+const secrets = new SecretValues();
+const secretValues = secrets.all;
 
-function secretValue(what: string): string {
-  const v = `${what}-${randomBytes(6).toString('hex')}-S3CR3T`;
-  secretValues.push(v);
-  return v;
-}
+const secretValue = (what: string) => secrets.make(what);
 
 async function start(flags: string[]): Promise<void> {
   operator = await startTestOperator(flags, identity);
@@ -73,11 +71,7 @@ beforeAll(async () => {
   await Promise.all(namespaces.map((n) => createNamespace(c, n, n === payments ? { [tierLabel]: 'payments' } : {})));
   // The tenants: `admin` in their own namespace, nothing anywhere else.
   for (const [ns, user] of [[teamA, userA], [teamB, userB]] as const) {
-    await c.rbac.createNamespacedRoleBinding({ namespace: ns, body: {
-      metadata: { name: 'tenant-admin' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
-      subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
-    } });
+    await grantNamespaceAdmin(c, ns, user);
   }
   tenantA = clientsFor(userKubeConfig(userA));
   tenantB = clientsFor(userKubeConfig(userB));

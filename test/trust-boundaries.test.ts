@@ -18,8 +18,10 @@ import { kubectl } from '../e2e/support/process.ts';
 import { resolveBinaries } from '../tools/controlplane/binaries.ts';
 import {
   admin, b64, clientsFor, controlPlaneInfo, createNamespace, decoded, deleteNamespace, maybe, statusOf, uniqueName, userKubeConfig,
-  waitFor, waitForEvent, type Clients } from './support/cluster.ts';
+  waitFor, waitForEvent, type Clients, grantNamespaceAdmin,
+} from './support/cluster.ts';
 import { chartIdentity, configMapReadsOnly, type ChartIdentity } from './support/chart-identity.ts';
+import { SecretValues } from './support/secret-values.ts';
 import { startTestOperator, type TestOperator } from './support/operator.ts';
 
 const M = 'replicator.v1.mittwald.de/';
@@ -59,15 +61,12 @@ let operatorStopped = false;
 /** Every operator of this file, for the final scan of all their log lines. */
 const operators: TestOperator[] = [];
 /** Every secret value used in the suite: none may ever appear in a log line or an Event. */
-const secretValues: string[] = [];
+const secrets = new SecretValues();
+const secretValues = secrets.all;
 /** Bootstrap-token Secret names pushed at kube-system: removed from there after the file whatever happened. */
 const bootstrapNames: string[] = [];
 
-function secretValue(what: string): string {
-  const v = `${what}-${randomBytes(6).toString('hex')}-S3CR3T`;
-  secretValues.push(v);
-  return v;
-}
+const secretValue = (what: string) => secrets.make(what);
 
 async function start(flags: string[]): Promise<void> {
   operator = await startTestOperator(flags, identity);
@@ -84,11 +83,7 @@ beforeAll(async () => {
   await Promise.all(namespaces.map((n) => createNamespace(c, n,
     n === sys ? { [sysLabel]: 'sys' } : n === legacy ? { [`${KR}replication`]: 'deny' } : {})));
   for (const [ns, user] of [[teamA, userA], [teamB, userB]] as const) {
-    await c.rbac.createNamespacedRoleBinding({ namespace: ns, body: {
-      metadata: { name: 'tenant-admin' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
-      subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
-    } });
+    await grantNamespaceAdmin(c, ns, user);
   }
   tenantA = clientsFor(userKubeConfig(userA));
   const kcB = userKubeConfig(userB);

@@ -96,6 +96,23 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+/** Makes `user` an admin (ClusterRole `admin`) of `namespace` and nothing else: how the suites' tenants are set up. */
+export async function grantNamespaceAdmin(c: Clients, namespace: string, user: string): Promise<void> {
+  await c.rbac.createNamespacedRoleBinding({ namespace, body: {
+    metadata: { name: 'tenant-admin' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+    subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
+  } });
+}
+
+/** Runs `f` over 0..n-1, `width` at a time. */
+export async function inParallel(n: number, width: number, f: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < n) await f(next++);
+  }));
+}
+
 export async function createNamespace(c: Clients, name: string, labels: Record<string, string> = {}): Promise<string> {
   await c.core.createNamespace({ body: { metadata: { name, labels } } });
   return name;
