@@ -1,6 +1,7 @@
 // Command-line flags, parsed the way Go's `flag` package does (mittwald's flags keep working as written):
 // `-x` and `--x` are the same; `-x=v`, `--x v`; booleans take `-x` or `-x=false`, never `-x false`.
 import type { Kind } from '../model/kinds.ts';
+import { parseGoBool } from '../rules/annotation-rules.ts';
 import { builtinNeverReplicateSecretTypes } from '../rules/types.ts';
 
 export interface Options {
@@ -106,10 +107,11 @@ function parseByteQuantity(name: string, value: string): number {
   return bytes;
 }
 
+/** Go's flag package parses booleans with strconv.ParseBool, as mittwald's flags are. */
 function parseBoolValue(name: string, v: string): boolean {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  throw new UsageError(`invalid boolean value "${v}" for flag -${name}`);
+  const b = parseGoBool(v);
+  if (b === undefined) throw new UsageError(`invalid boolean value "${v}" for flag -${name}`);
+  return b;
 }
 
 export function parseArgs(argv: string[]): Options {

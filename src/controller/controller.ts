@@ -2,7 +2,8 @@
 // pure planner what the target should be, performs at most one write, and records what happened.
 import { isKind, isRbacKind, kindInfo, type Kind } from '../model/kinds.ts';
 import type { KubeObject, Namespace, ObjectRef } from '../model/objects.ts';
-import { formatRef, parseRefKey, refKey } from '../model/objects.ts';
+import { formatRef, parseRefKey, refKey, refOf } from '../model/objects.ts';
+import { rfc3339 } from '../model/time.ts';
 import { ApiError, isNotFound, serviceAccountIdentity, type KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { Informer, type InformerEvent } from '../kube/informer.ts';
@@ -169,7 +170,7 @@ export class Controller {
     for (const s of this.states.values()) {
       for (const obj of s.meta.values()) {
         for (const p of pushRuleFromAnnotations(s.kind, obj).problems) {
-          this.note({ on: refOfObj(s.kind, obj), type: 'Warning', reason: 'InvalidAnnotation', message: `${p.field}: ${p.message}` });
+          this.note({ on: refOf(s.kind, obj), type: 'Warning', reason: 'InvalidAnnotation', message: `${p.field}: ${p.message}` });
         }
       }
     }
@@ -281,7 +282,7 @@ export class Controller {
     const id = `annotation:${key}`;
     const result = obj ? pushRuleFromAnnotations(kind, obj) : { problems: [] };
     if (obj && result.problems.length > 0 && annotationsChanged(obj, old)) {
-      for (const p of result.problems) this.note({ on: refOfObj(kind, obj), type: 'Warning', reason: 'InvalidAnnotation', message: `${p.field}: ${p.message}` });
+      for (const p of result.problems) this.note({ on: refOf(kind, obj), type: 'Warning', reason: 'InvalidAnnotation', message: `${p.field}: ${p.message}` });
     }
     this.replaceRule(id, result.rule);
     if (!result.rule && !this.pullTargetsOf.has(key) && obj && !hasPullConsent(obj) && this.rules.forSource(key).length === 0) {
@@ -362,7 +363,7 @@ export class Controller {
     // Replicas of a deleted (or suspended, or invalid) policy: let reconcile decide (delete, orphan, keep).
     for (const s of this.states.values()) {
       for (const r of s.replicas.values()) {
-        if (r.metadata.annotations?.[provenance.rule] === `policy/${name}`) this.enqueue(refOfObj(s.kind, r));
+        if (r.metadata.annotations?.[provenance.rule] === `policy/${name}`) this.enqueue(refOf(s.kind, r));
       }
     }
   }
@@ -438,7 +439,7 @@ export class Controller {
   forEachKey(visit: (key: string, group: string) => void): void {
     for (const rule of this.rules.values()) this.forEachRuleTarget(rule, visit);
     for (const s of this.states.values()) {
-      for (const r of s.replicas.values()) visit(refKey(refOfObj(s.kind, r)), r.metadata.namespace ?? '');
+      for (const r of s.replicas.values()) visit(refKey(refOf(s.kind, r)), r.metadata.namespace ?? '');
     }
     for (const t of this.pullSourceOf.keys()) visit(t, parseRefKey(t).namespace);
   }
@@ -628,13 +629,6 @@ function hasPullConsent(obj: KubeObject): boolean {
   return annotations.replicationAllowed in (obj.metadata.annotations ?? {});
 }
 
-function refOfObj(kind: Kind, obj: KubeObject): ObjectRef {
-  return { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
-}
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** An error for logs and Events: the API server's message (names and reasons, never object data). */
 export function describe(err: unknown): string {

@@ -192,10 +192,6 @@ export class KindState {
   forgetContent(namespace: string, name: string): void {
     this.content.delete(`${namespace}/${name}`);
   }
-
-  get contentSize(): number {
-    return this.content.size;
-  }
 }
 
 const isReplica = (o: KubeObject | undefined) => o?.metadata.labels?.[provenance.replicaLabel] === 'true';

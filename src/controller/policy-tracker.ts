@@ -11,6 +11,7 @@ import {
   compilePolicy, policiesPath, policyApiVersion, type CompileResult, type PolicyStatus, type ReplicationPolicy,
 } from '../rules/policy-rules.ts';
 import { computeStatus, type TargetRecord } from './policy-status.ts';
+import { rfc3339 } from '../model/time.ts';
 
 export interface PolicyCounts {
   sources: number;
@@ -37,7 +38,6 @@ interface Entry {
   result: CompileResult;
 }
 
-const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class PolicyTracker {
   private readonly policies = new Map<string, Entry>();

@@ -101,11 +101,6 @@ export class Informer<T extends HasMeta> {
     await this.loop;
   }
 
-  /** Forces the current watch to end; the loop resumes from the last resourceVersion (used by the watchdog). */
-  restartWatch(): void {
-    this.abort?.abort(new Error('watch restarted'));
-  }
-
   private lastList = 0;
 
   private async run(): Promise<void> {

@@ -21,10 +21,6 @@ export class Writer {
     return isRbacKind(kind) ? this.rbacClient : this.client;
   }
 
-  get(ref: ObjectRef): Promise<KubeObject> {
-    return this.client.request<KubeObject>('GET', objectPath(ref));
-  }
-
   create(kind: Kind, obj: KubeObject): Promise<KubeObject> {
     return this.clientFor(kind).request<KubeObject>('POST', collectionPath(kind, obj.metadata.namespace), { body: obj, query: { fieldManager } });
   }
