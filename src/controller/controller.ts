@@ -266,7 +266,6 @@ export class Controller {
     return { writtenByUs: w.ours !== undefined, changedSinceOurWrite: later, ...(provenanceRemoved ? { provenanceRemoved } : {}) };
   }
 
-
   private onNamespace(type: InformerEvent, ns: Namespace, old: Namespace | undefined): void {
     if (type === 'update' && old && sameLabels(old, ns) && isTerminating(old) === isTerminating(ns)) return;
     if (type === 'delete') return; // the objects inside report their own deletion
@@ -483,7 +482,7 @@ export class Controller {
 
   private async planFor(target: ObjectRef, state: KindState): Promise<Plan> {
     const nsObj = this.namespaces.get(target.namespace);
-    const liveMeta = state.metadata(target.namespace, target.name) ?? state.replicas.get(`${target.namespace}/${target.name}`);
+    const liveMeta = state.metadata(target.namespace, target.name);
     const candidates: Candidate[] = [];
     if (nsObj) {
       const view = namespaceView(nsObj);
@@ -495,12 +494,12 @@ export class Controller {
     }
     // An object no rule wants, that does not pull and is not our replica, needs no work: never fetch (or cache)
     // its content, or every change anywhere in the cluster would cost a GET and memory.
-    const involved = candidates.length > 0 || Boolean(liveMeta?.metadata.annotations?.[annotations.replicateFrom])
-      || state.replicas.get(`${target.namespace}/${target.name}`) !== undefined;
+    const pulls = Boolean(liveMeta?.metadata.annotations?.[annotations.replicateFrom]);
+    const replica = state.replicaMetadata(target.namespace, target.name);
+    const involved = candidates.length > 0 || pulls || replica !== undefined;
     if (!involved) return { outcome: 'Nothing', notes: [] };
     // Our replica is judged by its metadata first; its content is fetched only when the plan needs it.
-    const replica = liveMeta?.metadata.annotations?.[annotations.replicateFrom] ? undefined : state.replicaMetadata(target.namespace, target.name);
-    const byMetadata = replica ? await this.planWithLive(target, state, candidates, replica, true) : undefined;
+    const byMetadata = replica && !pulls ? await this.planWithLive(target, state, candidates, replica, true) : undefined;
     if (byMetadata && byMetadata.outcome !== 'NeedContent') return byMetadata;
     const live = liveMeta ? await state.full(target.namespace, target.name) : undefined;
     return this.planWithLive(target, state, candidates, live, false);
@@ -532,7 +531,7 @@ export class Controller {
   private async execute(target: ObjectRef, state: KindState, p: Plan): Promise<void> {
     const w = p.write!;
     const kind = target.kind;
-    const live = state.replicas.get(`${target.namespace}/${target.name}`) ?? state.metadata(target.namespace, target.name);
+    const live = state.metadata(target.namespace, target.name);
     const pre = { uid: live?.metadata.uid, resourceVersion: live?.metadata.resourceVersion };
     const key = refKey(target);
     const written = (obj: KubeObject) => {
@@ -628,7 +627,6 @@ function annotationsChanged(obj: KubeObject, old: KubeObject | undefined): boole
 function hasPullConsent(obj: KubeObject): boolean {
   return annotations.replicationAllowed in (obj.metadata.annotations ?? {});
 }
-
 
 /** An error for logs and Events: the API server's message (names and reasons, never object data). */
 export function describe(err: unknown): string {

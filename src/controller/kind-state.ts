@@ -153,7 +153,7 @@ export class KindState {
     try {
       const obj = slimObject(await this.client.request<KubeObject>('GET', objectPath({ kind: this.kind, namespace, name })));
       // A replica's content is needed for one write only; sources and pull targets are read again and again.
-      if (obj.metadata.labels?.[provenance.replicaLabel] === 'true') this.content.delete(key);
+      if (isReplica(obj)) this.content.delete(key);
       else this.content.set(key, obj);
       return obj;
     } catch (e) {
@@ -171,7 +171,7 @@ export class KindState {
     // The watches hold metadata only: so does what we put in their caches (copied before managedFields go).
     const metadata = metadataOnly(obj);
     slimObject(obj);
-    const replica = obj.metadata.labels?.[provenance.replicaLabel] === 'true';
+    const replica = isReplica(obj);
     if (this.content.has(key)) {
       if (replica) this.content.delete(key);
       else this.content.set(key, obj);
