@@ -1,6 +1,7 @@
-// `npm run bench [-- --quick] [-- --only=fanout,update,...]`: kube-replicator against the local real control
-// plane, each scenario next to a floor (the same writes issued directly by a minimal client at the operator's
-// concurrency, in the same run). Prints a table, writes bench/results/<date>.json and .svg.
+// `npm run bench [-- --quick] [-- --only=fanout,update,...] [-- --fanout=1000] [-- --cpu-prof=<dir>]`:
+// kube-replicator against the local real control plane, each scenario next to a floor (the same writes issued
+// directly by a minimal client at the operator's concurrency, in the same run). Prints a table, writes
+// bench/results/<date>.json and .svg.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync, statSync } from 'node:fs';
@@ -22,6 +23,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+/** `--fanout=1000`: only these fan-out sizes (e.g. to profile one). */
+const fanoutSizes = argv.find((a) => a.startsWith('--fanout='))?.slice(9).split(',').map(Number);
+/** `--cpu-prof=<dir>`: every operator process writes a V8 CPU profile there when it stops. */
+const cpuProfDir = argv.find((a) => a.startsWith('--cpu-prof='))?.slice(11);
 const concurrency = 8;
 /**
  * Operator/floor pairs per scenario with a floor (fan-out, update, many sources): this machine is shared and one
@@ -112,7 +117,8 @@ const chartHeap = ['--max-old-space-size=256'];
 async function startOperator(extra: string[] = [], nodeArgs: string[] = []): Promise<number> {
   statusPort = 19200 + Math.floor(Math.random() * 500);
   const t0 = performance.now();
-  operator = spawn(process.execPath, [...imageNodeFlags, ...nodeArgs, join(root, 'dist', 'main.js'), 'run', `--kubeconfig=${cp.kubeconfig}`, `--status-addr=127.0.0.1:${statusPort}`, `--concurrency=${concurrency}`, '--log-level=warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  operator = spawn(process.execPath, [...imageNodeFlags, ...profile, ...nodeArgs, join(root, 'dist', 'main.js'), 'run', `--kubeconfig=${cp.kubeconfig}`, `--status-addr=127.0.0.1:${statusPort}`, `--concurrency=${concurrency}`, '--log-level=warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (;;) {
     try {
       if ((await fetch(`http://127.0.0.1:${statusPort}/readyz`)).status === 200) return performance.now() - t0;
@@ -591,7 +597,7 @@ const want = (s: string) => !only || only.includes(s);
 try {
   await startOperator();
   if (want('small')) for (const n of sizes.small) await small(n, sizes.smallReps);
-  if (want('fanout')) for (const n of sizes.fanout) await fanout(n);
+  if (want('fanout')) for (const n of fanoutSizes ?? sizes.fanout) await fanout(n);
   if (want('many')) await manySources(sizes.many);
   if (want('newns')) await newNamespace(sizes.newNsSources);
   if (want('idle')) await idle(sizes.idleSeconds);

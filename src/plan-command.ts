@@ -12,6 +12,7 @@ import { parseRefKey, formatRef } from './model/objects.ts';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { ReplicationPolicy } from './rules/policy-rules.ts';
+import { actionOf } from './engine/plan.ts';
 
 export async function runPlan(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const log = createLogger({ level: 'error', format: o.logFormat });
@@ -47,7 +48,7 @@ export async function runPlan(o: Options, out: NodeJS.WritableStream = process.s
     const target = formatRef(parseRefKey(key));
     if (p.write) {
       changes++;
-      out.write(`${p.write.type.padEnd(8)} ${target}${p.owner ? `  (rule ${p.owner}, ${p.tier ?? 'untrusted'})` : ''}\n`);
+      out.write(`${actionOf(p.write).padEnd(8)} ${target}${p.owner ? `  (rule ${p.owner}, ${p.tier ?? 'untrusted'})` : ''}\n`);
     }
     for (const n of p.notes.filter((x) => x.type === 'Warning')) out.write(`${'warning'.padEnd(8)} ${target}  ${n.reason}: ${n.message}\n`);
   }

@@ -386,6 +386,23 @@ describe('ReplicationPolicy: conflicts and precedence', () => {
     await waitForStatus(name, 'Ready', isReady);
   });
 
+  it('a winner whose Secret type differs takes over the replica: the API server refuses the type change in place, so the replica is recreated', async () => {
+    const [srcAnn, srcPol, target] = [await ns(), await ns(), await ns()];
+    await createSecret(srcAnn, 'typed', { from: 'annotation' }, { annotations: { [`${M}replicate-to`]: target } });
+    const first = await replicaWith(target, 'typed', { from: 'annotation' });
+    await c.core.createNamespacedSecret({ namespace: srcPol, body: { metadata: { name: 'typed' }, type: 'example.com/token', data: { from: b64('policy') } } });
+    const name = `${run}-typed`;
+    await createPolicy(name, { kinds: ['Secret'], source: { namespace: srcPol, names: ['typed'] }, targets: { namespaces: [target] }, priority: 10 });
+    const r = await waitFor('the replica recreated with the winner\'s type', async () => {
+      const s = await secret(target, 'typed');
+      return s?.type === 'example.com/token' ? s : undefined;
+    });
+    expect(decoded(r.data)).toEqual({ from: 'policy' });
+    expect(r.metadata!.uid).not.toBe(first.metadata!.uid);
+    expect(r.metadata!.annotations![`${KR}rule`]).toBe(`policy/${name}`);
+    await waitForStatus(name, 'Ready', isReady);
+  });
+
   it('the winner stays the same after an operator restart, and the restart writes nothing', async () => {
     const [srcA, srcB, srcAnn, target] = [await ns(), await ns(), await ns(), await ns()];
     const oldest = await createSecret(srcA, 'sticky', { from: 'a' });

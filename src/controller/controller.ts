@@ -10,7 +10,7 @@ import { Informer, type InformerEvent } from '../kube/informer.ts';
 import { namespacesPath } from '../kube/resources.ts';
 import { Writer } from '../kube/writer.ts';
 import type { Logger } from '../log.ts';
-import { plan, type Candidate, type LiveHistory, type Note, type Plan, type PullInput } from '../engine/plan.ts';
+import { actionOf, plan, type Candidate, type LiveHistory, type Note, type Plan, type PullInput } from '../engine/plan.ts';
 import { forgetPushSource, pullSourceFromAnnotations, pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
 import { policiesPath, policyRule, policySelectsSource, type CompiledPolicy, type ReplicationPolicy } from '../rules/policy-rules.ts';
 import { namedTargets, ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
@@ -468,7 +468,7 @@ export class Controller {
       result = await this.planFor(target, state);
       for (const n of result.notes) this.note(n);
       for (const n of result.notes) if (n.type === 'Warning') this.opts.observer?.refused?.(target.kind, n.reason);
-      if (result.write) await this.execute(target, state, result);
+      if (result.write) result = await this.execute(target, state, result);
       this.policies.record(key, result);
       this.opts.observer?.reconciled?.(target.kind, result.outcome, result.tier ?? 'none', (performance.now() - started) / 1000);
       return result.retry ? 'retry' : 'done';
@@ -480,7 +480,8 @@ export class Controller {
     }
   }
 
-  private async planFor(target: ObjectRef, state: KindState): Promise<Plan> {
+  /** `byMetadata`: judge our replica by its cached metadata first (false: read its content at once). */
+  private async planFor(target: ObjectRef, state: KindState, byMetadata = true): Promise<Plan> {
     const nsObj = this.namespaces.get(target.namespace);
     const liveMeta = state.metadata(target.namespace, target.name);
     const candidates: Candidate[] = [];
@@ -499,8 +500,8 @@ export class Controller {
     const involved = candidates.length > 0 || pulls || replica !== undefined;
     if (!involved) return { outcome: 'Nothing', notes: [] };
     // Our replica is judged by its metadata first; its content is fetched only when the plan needs it.
-    const byMetadata = replica && !pulls ? await this.planWithLive(target, state, candidates, replica, true) : undefined;
-    if (byMetadata && byMetadata.outcome !== 'NeedContent') return byMetadata;
+    const fromMetadata = byMetadata && replica && !pulls ? await this.planWithLive(target, state, candidates, replica, true) : undefined;
+    if (fromMetadata && fromMetadata.outcome !== 'NeedContent') return fromMetadata;
     const live = liveMeta ? await state.full(target.namespace, target.name) : undefined;
     return this.planWithLive(target, state, candidates, live, false);
   }
@@ -528,7 +529,8 @@ export class Controller {
     return list.items.some((b) => b.roleRef?.kind === 'Role' && b.roleRef.name === target.name && b.metadata.labels?.[provenance.replicaLabel] !== 'true');
   }
 
-  private async execute(target: ObjectRef, state: KindState, p: Plan): Promise<void> {
+  /** Performs the plan's write; returns the plan that was carried out (see the patch case). */
+  private async execute(target: ObjectRef, state: KindState, p: Plan): Promise<Plan> {
     const w = p.write!;
     const kind = target.kind;
     const live = state.metadata(target.namespace, target.name);
@@ -545,6 +547,17 @@ export class Controller {
       case 'update':
         written(await this.writer.update(kind, w.object));
         break;
+      case 'patch':
+        try {
+          written(await this.writer.patch(target, w.patch));
+        } catch (err) {
+          // The API server will not change a field in place (a Secret's type, a roleRef, an immutable object's
+          // data): plan again from the whole object, which knows to recreate it. The notes were recorded already.
+          if (!(err instanceof ApiError && err.status === 422)) throw err;
+          const again = await this.planFor(target, state, false);
+          return again.write ? this.execute(target, state, again) : again;
+        }
+        break;
       case 'recreate':
         await this.writer.delete(target, pre);
         state.assumeDeleted(target.namespace, target.name);
@@ -556,8 +569,10 @@ export class Controller {
         state.assumeDeleted(target.namespace, target.name);
         break;
     }
-    this.opts.observer?.wrote?.(kind, w.type, p.tier ?? 'none');
-    this.log.info(`${w.type} ${formatRef(target)}`, { kind, namespace: target.namespace, name: target.name, action: w.type, outcome: p.outcome, rule: p.owner, tier: p.tier });
+    const action = actionOf(w);
+    this.opts.observer?.wrote?.(kind, action, p.tier ?? 'none');
+    this.log.info(`${action} ${formatRef(target)}`, { kind, namespace: target.namespace, name: target.name, action, outcome: p.outcome, rule: p.owner, tier: p.tier });
+    return p;
   }
 
   private failed(target: ObjectRef, err: unknown, p: Plan | undefined): 'done' | 'retry' {
@@ -570,8 +585,8 @@ export class Controller {
     }
     const escalation = status === 403 && isRbacKind(target.kind) && Boolean(this.opts.rbacWriter);
     const message = escalation
-      ? `the RBAC writer ${this.opts.rbacWriter} may not ${p?.write?.type ?? 'write'} ${formatRef(target)}; it would grant more than the writer holds: ${describe(err)}`
-      : `could not ${p?.write?.type ?? 'reconcile'} ${formatRef(target)}: ${describe(err)}${status === 422 ? ' (not retried until the source or the target changes)' : ''}`;
+      ? `the RBAC writer ${this.opts.rbacWriter} may not ${p?.write ? actionOf(p.write) : 'write'} ${formatRef(target)}; it would grant more than the writer holds: ${describe(err)}`
+      : `could not ${p?.write ? actionOf(p.write) : 'reconcile'} ${formatRef(target)}: ${describe(err)}${status === 422 ? ' (not retried until the source or the target changes)' : ''}`;
     const reason = escalation ? 'EscalationRefused' : 'ReplicationFailed';
     this.log.error(message, { kind: target.kind, namespace: target.namespace, name: target.name, attempt: this.queue.failuresOf(refKey(target)) + 1 });
     const source = p?.owner ? this.rules.get(p.owner)?.source : undefined;

@@ -243,6 +243,54 @@ export function sameMetadata(desired: KubeObject, live: KubeObject): boolean {
   return canonical(comparableMetadata(desired)) === canonical(comparableMetadata(live));
 }
 
+type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+export type MergePatch = { [k: string]: JsonValue };
+
+/** A JSON merge patch that turns the map `before` into `after` (a key that goes is set to null). */
+function mapPatch(before: Record<string, string> | undefined, after: Record<string, string> | undefined): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const k of Object.keys(before ?? {})) if (!(after && k in after)) out[k] = null;
+  for (const [k, v] of Object.entries(after ?? {})) if (before?.[k] !== v) out[k] = v;
+  return out;
+}
+
+/**
+ * The write that brings our replica, known by its cached metadata only, to `desired`, as a JSON merge patch guarded
+ * by the replica's resourceVersion: one request instead of a GET and a PUT. It is what the PUT of the whole object
+ * would change: labels and annotations as in `desired`; each replicated field set; of the data, the source's keys
+ * set and the keys replicated before but gone from the source removed, the replica's own keys left as they are
+ * (mittwald's merge, see mergeData). A field the API server will not change in place (a Secret's type, a roleRef,
+ * an immutable object's data) makes it refuse the patch (422): the caller then writes from the whole object.
+ */
+export function replicaPatch(kind: Kind, desired: KubeObject, live: KubeObject): MergePatch {
+  const metadata: MergePatch = {
+    resourceVersion: live.metadata.resourceVersion ?? null,
+    labels: mapPatch(live.metadata.labels, desired.metadata.labels),
+    annotations: mapPatch(live.metadata.annotations, desired.metadata.annotations),
+  };
+  if (canonical(desired.metadata.ownerReferences ?? []) !== canonical(live.metadata.ownerReferences ?? [])) {
+    metadata.ownerReferences = (desired.metadata.ownerReferences ?? null) as JsonValue;
+  }
+  const patch: MergePatch = { metadata, ...(content(kind, desired) as MergePatch) };
+  if (hasData(kind)) {
+    const keep = new Set([...Object.keys(desired.data ?? {}), ...Object.keys(desired.binaryData ?? {})]);
+    const gone = replicatedKeys(live).filter((k) => !keep.has(k));
+    const keyPatch = (set: Record<string, string> | undefined, moved: Record<string, string> | undefined) => {
+      const out: Record<string, string | null> = { ...set };
+      for (const k of [...gone, ...Object.keys(moved ?? {})]) out[k] = null;
+      return Object.keys(out).length ? out : undefined;
+    };
+    delete patch.data;
+    delete patch.binaryData;
+    const data = keyPatch(desired.data, desired.binaryData);
+    if (data) patch.data = data;
+    // Secrets have no binaryData.
+    const binaryData = kind === 'ConfigMap' && keyPatch(desired.binaryData, desired.data);
+    if (binaryData) patch.binaryData = binaryData;
+  }
+  return patch;
+}
+
 /** Fields the API server will not change in place: a difference means delete and create again. */
 export function needsRecreate(kind: Kind, desired: KubeObject, live: KubeObject): boolean {
   if (kind === 'RoleBinding') return canonical(desired.roleRef) !== canonical(live.roleRef);

@@ -9,7 +9,8 @@ import { isProtectedFrom, protectedNamespaceRefusal, ruleTier, tierOf } from '..
 import type { PushRule, RuleProblem, Settings, Tier } from '../rules/types.ts';
 import { ruleLabel } from '../rules/types.ts';
 import {
-  clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, orphanedReplica, sameContent, sameMetadata, strippedReplica,
+  clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, orphanedReplica, replicaPatch, sameContent, sameMetadata,
+  strippedReplica, type MergePatch,
 } from './desired.ts';
 import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
 import { classify, hasData, hasOwnKeys, type Ownership } from './ownership.ts';
@@ -65,6 +66,8 @@ export interface PlanInput {
 export type Write =
   | { type: 'create'; object: KubeObject }
   | { type: 'update'; object: KubeObject }
+  /** An update of our replica from its metadata alone (see replicaPatch); reported as an update. */
+  | { type: 'patch'; patch: MergePatch }
   | { type: 'recreate'; object: KubeObject }
   | { type: 'delete' };
 
@@ -103,12 +106,15 @@ export function compareCandidates(a: Candidate, b: Candidate): number {
   return a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0;
 }
 
+/** What a write is called in logs, metrics and the plan command: a patch is how an update is sent. */
+export const actionOf = (w: Write): Exclude<Write['type'], 'patch'> => (w.type === 'patch' ? 'update' : w.type);
+
 const needContent: Plan = { outcome: 'NeedContent', notes: [] };
 
 export function plan(input: PlanInput): Plan {
   const p = planWith(input);
-  // Every write starts from the live content (and its notes come with that plan).
-  return input.liveIsMetadata && p.write ? needContent : p;
+  // Every write but the patch of our own replica starts from the live content (and its notes come with that plan).
+  return input.liveIsMetadata && p.write && p.write.type !== 'patch' ? needContent : p;
 }
 
 function planWith(input: PlanInput): Plan {
@@ -249,8 +255,10 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
     };
   }
   if (live && input.liveIsMetadata) {
-    const inSync = !input.history?.changedSinceOurWrite && sameMetadata(desired, live);
-    return inSync ? { outcome: 'InSync', owner: winner.rule.id, notes: [] } : needContent;
+    // Someone else wrote it since our write: its content is not what we wrote, so it is read before it is judged.
+    if (input.history?.changedSinceOurWrite) return needContent;
+    if (sameMetadata(desired, live)) return { outcome: 'InSync', owner: winner.rule.id, notes: [] };
+    return { write: { type: 'patch', patch: replicaPatch(kind, desired, live) }, outcome: 'Written', owner: winner.rule.id, notes: [] };
   }
   return { ...decideWrite(kind, desired, live), owner: winner.rule.id };
 }

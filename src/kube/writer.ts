@@ -30,6 +30,11 @@ export class Writer {
     return this.clientFor(kind).request<KubeObject>('PUT', objectPath(ref), { body: obj, query: { fieldManager } });
   }
 
+  /** A JSON merge patch; a resourceVersion in its metadata makes it conditional like an update. */
+  patch(ref: ObjectRef, patch: object): Promise<KubeObject> {
+    return this.clientFor(ref.kind).request<KubeObject>('PATCH', objectPath(ref), { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager } });
+  }
+
   async delete(ref: ObjectRef, preconditions: { uid?: string; resourceVersion?: string }): Promise<void> {
     await this.clientFor(ref.kind).request('DELETE', objectPath(ref), {
       body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions, propagationPolicy: 'Background' },
