@@ -213,7 +213,8 @@ rules:
       `--etcd-compaction-interval=${this.opts.compactionInterval}`,
       // PodTemplates skip the watch cache so that tests can watch from a compacted revision and see 410 Gone.
       '--watch-cache-sizes=podtemplates#0',
-      `--audit-policy-file=${auditPolicy}`, `--audit-log-path=${this.auditLog}`, '--audit-log-maxbackup=1',
+      // Never rotated during a run (the default rotates at 100 MB): readers keep a byte offset into this one file.
+      `--audit-policy-file=${auditPolicy}`, `--audit-log-path=${this.auditLog}`, '--audit-log-maxsize=4096', '--audit-log-maxbackup=1',
       '--v=0',
     ]);
     const admin = this.pki.clientCert('admin', ['system:masters']);
