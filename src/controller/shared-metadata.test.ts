@@ -20,12 +20,16 @@ describe('compactMetadata', () => {
     expect([a.name, a.namespace, a.uid, a.resourceVersion, a.creationTimestamp]).toEqual(['token', 'team-a', 'uid-team-a', 'rv-team-a', '2026-12-01T00:00:00Z']);
   });
 
-  it('keeps every annotation of other objects but the last-applied one, unshared', () => {
-    const m: ObjectMeta = { name: 'mine', namespace: 'team-a', annotations: { [A.replicatedFromVersion]: '7', note: 'x', [lastAppliedAnnotation]: '{}' }, labels: { app: 'x' } };
+  it('keeps of other objects their labels and only the annotations of the replicator vocabularies, unshared', () => {
+    const m: ObjectMeta = {
+      name: 'mine', namespace: 'team-a', labels: { app: 'x' },
+      annotations: { [A.replicatedFromVersion]: '7', [A.replicateTo]: 'b', [P.source]: 'x/y', note: 'x', 'helm.sh/chart': 'big', [lastAppliedAnnotation]: '{}' },
+    };
     const out = compactMetadata(m);
-    expect(out.annotations).toEqual({ [A.replicatedFromVersion]: '7', note: 'x' });
+    expect(out.annotations).toEqual({ [A.replicatedFromVersion]: '7', [A.replicateTo]: 'b', [P.source]: 'x/y' });
     expect(Object.isFrozen(out.annotations)).toBe(false);
     expect(out.labels).toBe(m.labels);
+    expect(compactMetadata({ name: 'plain', annotations: { note: 'x' } })).toStrictEqual({ name: 'plain' });
   });
 
   it('sets no field the object did not have', () => {

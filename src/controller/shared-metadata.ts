@@ -2,7 +2,7 @@
 // each other: the same labels, the same annotations (timestamps and source versions aside), the same namespace
 // names and write times. Held once each, a replica costs little more than its name, uid and resourceVersion.
 import type { ObjectMeta } from '../model/objects.ts';
-import { lastAppliedAnnotation, provenance, volatileAnnotations } from '../rules/vocabulary.ts';
+import { lastAppliedAnnotation, provenance, replicatorPrefixes, volatileAnnotations } from '../rules/vocabulary.ts';
 
 const STRING_POOL_MAX = 100_000;
 const strings = new Map<string, string>();
@@ -37,7 +37,8 @@ export function shareRecord<T extends object>(record: T): Readonly<T> {
  * The metadata the operator keeps of a cached object, in one shape. Of our replicas, the labels and annotations are
  * shared between replicas (frozen), and the annotations that change with every write (`replicated-at`, the source's
  * version) are not kept: no decision made on a replica's metadata alone reads them (see plan's liveIsMetadata).
- * The last-applied annotation, which can hold a whole Secret, is never kept.
+ * Of other objects only the annotations of the replicator vocabularies are kept (rules, consent, mittwald's
+ * provenance): whatever else plans them reads their whole object. The last-applied annotation is never kept.
  */
 export function compactMetadata(m: ObjectMeta): ObjectMeta {
   const replica = m.labels?.[provenance.replicaLabel] === 'true';
@@ -49,10 +50,21 @@ export function compactMetadata(m: ObjectMeta): ObjectMeta {
   if (m.creationTimestamp !== undefined) out.creationTimestamp = internString(m.creationTimestamp);
   if (m.deletionTimestamp !== undefined) out.deletionTimestamp = m.deletionTimestamp;
   if (m.labels) out.labels = replica ? shareRecord({ ...m.labels }) : m.labels;
-  const annotations = m.annotations && withoutKeys(m.annotations, replica ? [lastAppliedAnnotation, ...volatileAnnotations] : [lastAppliedAnnotation]);
-  if (annotations) out.annotations = replica ? shareRecord(annotations) : annotations;
+  if (m.annotations) {
+    const kept = replica ? withoutKeys(m.annotations, [lastAppliedAnnotation, ...volatileAnnotations]) : replicatorAnnotations(m.annotations);
+    if (kept) out.annotations = replica ? shareRecord(kept) : kept;
+  }
   if (m.ownerReferences !== undefined) out.ownerReferences = m.ownerReferences;
   if (m.finalizers !== undefined) out.finalizers = m.finalizers;
+  return out;
+}
+
+/** Of another object, only what a replicator reads: its other annotations (often large, never shared) are not kept. */
+function replicatorAnnotations(a: Record<string, string>): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const k in a) {
+    if (replicatorPrefixes.some((p) => k.startsWith(p))) (out ??= {})[k] = a[k]!;
+  }
   return out;
 }
 

@@ -39,6 +39,9 @@ export const provenance = {
 /** Namespace label: `deny` refuses every push into the namespace; `allow` opts in when opt-in is required. */
 export const namespaceReplicationLabel = `${ourPrefix}replication`;
 
+/** Annotation prefixes whose keys mean something to a replicator (rules, consent, provenance). */
+export const replicatorPrefixes: readonly string[] = [mittwaldPrefix, ourPrefix];
+
 /** Annotations never copied to replicas or held in memory: it can carry a whole Secret in clear text. */
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
 
