@@ -79,6 +79,11 @@ export class Controller {
    */
   private readonly wrote = new Map<string, string>();
   /**
+   * Keys with a write of ours in flight, and the resourceVersions their watch events brought meanwhile: the watch
+   * often reports a write before its response arrives, when its version is not known yet. Decided once it is.
+   */
+  private readonly writing = new Map<string, string[]>();
+  /**
    * Replicas that lost our replica label by someone else's write, by key (their uid): the object still exists
    * without our provenance, so its namespace's owner took it (e.g. `kubectl replace`), which is reported once.
    */
@@ -242,6 +247,11 @@ export class Controller {
 
   /** Whether this event only reports our own latest write of `key` (a deletion forgets that write). */
   private isOwnWrite(key: string, type: InformerEvent, obj: KubeObject): boolean {
+    const during = this.writing.get(key);
+    if (during) {
+      during.push(type === 'delete' ? '' : obj.metadata.resourceVersion ?? '');
+      return true;
+    }
     const rv = this.wrote.get(key);
     if (rv === undefined) return false;
     if (type === 'delete') this.wrote.delete(key);
@@ -531,37 +541,53 @@ export class Controller {
 
   /** Performs the plan's write; returns the plan that was carried out (see the patch case). */
   private async execute(target: ObjectRef, state: KindState, p: Plan): Promise<Plan> {
+    const key = refKey(target);
+    const seen: string[] = [];
+    this.writing.set(key, seen);
+    try {
+      return await this.executeWrite(target, state, p);
+    } finally {
+      this.writing.delete(key);
+      // Events seen during the write that were not about our write's version: the key is looked at again.
+      const ours = this.wrote.get(key);
+      if (seen.some((rv) => rv !== ours)) this.queue.add(key, target.namespace);
+    }
+  }
+
+  private async executeWrite(target: ObjectRef, state: KindState, p: Plan): Promise<Plan> {
     const w = p.write!;
+    const key = refKey(target);
     const kind = target.kind;
     const live = state.metadata(target.namespace, target.name);
     const pre = { uid: live?.metadata.uid, resourceVersion: live?.metadata.resourceVersion };
-    const key = refKey(target);
     const written = (obj: KubeObject) => {
       state.assume(obj);
       if (obj.metadata.resourceVersion) this.wrote.set(key, obj.metadata.resourceVersion);
     };
+    // Of a replica only the metadata is kept: the API server need not send its content back.
+    const answer = w.type === 'patch' || (w.type !== 'delete' && w.object.metadata.labels?.[provenance.replicaLabel] === 'true') ? 'metadata' : 'object';
     switch (w.type) {
       case 'create':
-        written(await this.writer.create(kind, w.object));
+        written(await this.writer.create(kind, w.object, answer));
         break;
       case 'update':
-        written(await this.writer.update(kind, w.object));
+        written(await this.writer.update(kind, w.object, answer));
         break;
       case 'patch':
         try {
-          written(await this.writer.patch(target, w.patch));
+          written(await this.writer.patch(target, w.patch, answer));
         } catch (err) {
           // The API server will not change a field in place (a Secret's type, a roleRef, an immutable object's
           // data): plan again from the whole object, which knows to recreate it. The notes were recorded already.
           if (!(err instanceof ApiError && err.status === 422)) throw err;
           const again = await this.planFor(target, state, false);
-          return again.write ? this.execute(target, state, again) : again;
+          return again.write ? this.executeWrite(target, state, again) : again;
         }
         break;
       case 'recreate':
         await this.writer.delete(target, pre);
         state.assumeDeleted(target.namespace, target.name);
-        written(await this.writer.create(kind, w.object));
+        written(await this.writer.create(kind, w.object, answer));
         break;
       case 'delete':
         this.wrote.delete(key);

@@ -165,17 +165,17 @@ export class KindState {
     }
   }
 
-  /** Records the result of our own write so the next reconcile does not act on a stale cache. */
+  /**
+   * Records the result of our own write so the next reconcile does not act on a stale cache. Of a replica, `obj`
+   * may be its metadata only (see Writer): its content is not kept.
+   */
   assume(obj: KubeObject): void {
     const key = cacheKey(obj.metadata);
     // The watches hold metadata only: so does what we put in their caches (copied before managedFields go).
     const metadata = metadataOnly(obj);
-    slimObject(obj);
     const replica = isReplica(obj);
-    if (this.content.has(key)) {
-      if (replica) this.content.delete(key);
-      else this.content.set(key, obj);
-    }
+    if (replica) this.content.delete(key);
+    else if (this.content.has(key)) this.content.set(key, slimObject(obj));
     this.meta.assume(metadata);
     if (replica) this.replicas.set(key, metadata);
     else this.replicas.delete(key);

@@ -14,8 +14,11 @@ export interface QueueOptions {
 export type Handler = (key: string) => Promise<'done' | 'retry'>;
 
 export class WorkQueue {
-  /** group → keys waiting in it, in arrival order; the Map's order is the round-robin order. */
-  private readonly groups = new Map<string, Set<string>>();
+  /**
+   * group → keys waiting in it, in arrival order (an array read from `head`: taking the first key of a Set again and
+   * again is linear in the keys taken before, until V8 compacts it); the Map's order is the round-robin order.
+   */
+  private readonly groups = new Map<string, { keys: string[]; head: number }>();
   private readonly waiting = new Map<string, { group: string; since: number }>();
   private readonly active = new Set<string>();
   /** Keys added again while a worker held them: they run once more afterwards. */
@@ -53,8 +56,8 @@ export class WorkQueue {
     }
     this.waiting.set(key, { group, since: Date.now() });
     let g = this.groups.get(group);
-    if (!g) this.groups.set(group, (g = new Set()));
-    g.add(key);
+    if (!g) this.groups.set(group, (g = { keys: [], head: 0 }));
+    g.keys.push(key);
     this.wake?.();
   }
 
@@ -84,14 +87,19 @@ export class WorkQueue {
   }
 
   private next(): { key: string; group: string; since: number } | undefined {
-    for (const [group, keys] of this.groups) {
-      const key = keys.values().next().value;
-      keys.delete(key!);
+    for (const [group, g] of this.groups) {
+      const key = g.keys[g.head++]!;
       this.groups.delete(group);
-      if (keys.size > 0) this.groups.set(group, keys); // to the back of the round
-      const entry = this.waiting.get(key!)!;
-      this.waiting.delete(key!);
-      return { key: key!, group, since: entry.since };
+      if (g.head < g.keys.length) {
+        if (g.head >= 1024 && g.head * 2 >= g.keys.length) {
+          g.keys = g.keys.slice(g.head);
+          g.head = 0;
+        }
+        this.groups.set(group, g); // to the back of the round
+      }
+      const entry = this.waiting.get(key)!;
+      this.waiting.delete(key);
+      return { key, group, since: entry.since };
     }
     return undefined;
   }

@@ -264,7 +264,8 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
 }
 
 function decideWrite(kind: Kind, desired: KubeObject, live: KubeObject | undefined): Plan {
-  if (!live) return { write: { type: 'create', object: stripServerFields(desired) }, outcome: 'Written', notes: [] };
+  // Built without a live object, `desired` carries no server fields to strip.
+  if (!live) return { write: { type: 'create', object: desired }, outcome: 'Written', notes: [] };
   if (needsRecreate(kind, desired, live)) return { write: { type: 'recreate', object: stripServerFields(desired) }, outcome: 'Written', notes: [] };
   if (differs(kind, desired, live)) return { write: { type: 'update', object: desired }, outcome: 'Written', notes: [] };
   return { outcome: 'InSync', notes: [] };

@@ -3,6 +3,7 @@
 // stops silently), 410 Gone → relist, bookmarks and a server-side timeout, and an inactivity watchdog.
 import { ApiError, type KubeClient, type WatchEvent } from './client.ts';
 import type { ObjectMeta } from '../model/objects.ts';
+import { acceptMetadata, acceptMetadataList } from './resources.ts';
 
 export interface Listed<T> {
   metadata: { resourceVersion?: string; continue?: string };
@@ -41,8 +42,6 @@ interface HasMeta {
 
 export const cacheKey = (m: ObjectMeta) => (m.namespace ? `${m.namespace}/${m.name}` : m.name);
 
-const metaAcceptList = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
-const metaAcceptWatch = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 export class Informer<T extends HasMeta> {
   readonly name: string;
@@ -184,7 +183,7 @@ export class Informer<T extends HasMeta> {
     do {
       const page: Listed<T> = await this.client.request('GET', this.opts.path, {
         query: { ...this.query(), limit: this.opts.pageSize, continue: cont },
-        accept: this.opts.metadataOnly ? metaAcceptList : undefined,
+        accept: this.opts.metadataOnly ? acceptMetadataList : undefined,
         signal,
       });
       for (const item of page.items ?? []) {
@@ -217,7 +216,7 @@ export class Informer<T extends HasMeta> {
     await this.client.watch<T | { code?: number; message?: string }>(this.opts.path, {
       ...this.query(), resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds,
     }, (e) => this.apply(e as WatchEvent<T>), {
-      accept: this.opts.metadataOnly ? metaAcceptWatch : undefined, signal, inactivityMs: this.opts.inactivityMs!,
+      accept: this.opts.metadataOnly ? acceptMetadata : undefined, signal, inactivityMs: this.opts.inactivityMs!,
     });
   }
 
@@ -233,9 +232,15 @@ export class Informer<T extends HasMeta> {
       if (rv) this.resourceVersion = rv;
       return;
     }
-    const slim = this.slim(obj);
-    const key = cacheKey(slim.metadata);
+    const key = cacheKey(obj.metadata);
     const prev = this.store.get(key);
+    if (e.type !== 'DELETED' && prev && rv && prev.metadata.resourceVersion === rv) {
+      // Cached at this very version already (our own write, assumed when it returned): nothing new to slim or store.
+      this.opts.onEvent('update', prev, prev, key);
+      this.resourceVersion = rv;
+      return;
+    }
+    const slim = this.slim(obj);
     if (e.type === 'DELETED') {
       this.store.delete(key);
       this.opts.onEvent('delete', slim, prev, key);

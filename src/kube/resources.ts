@@ -19,3 +19,7 @@ export function objectPath(ref: ObjectRef): string {
 }
 
 export const namespacesPath = '/api/v1/namespaces';
+
+/** Accept headers asking for objects (watch events, write responses) and lists as metadata only. */
+export const acceptMetadata = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+export const acceptMetadataList = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';

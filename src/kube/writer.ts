@@ -4,9 +4,12 @@
 import { isRbacKind, type Kind } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import type { KubeClient } from './client.ts';
-import { collectionPath, objectPath } from './resources.ts';
+import { acceptMetadata, collectionPath, objectPath } from './resources.ts';
 
 export const fieldManager = 'kube-replicator';
+
+type Answer = 'object' | 'metadata';
+const accept = (answer: Answer) => (answer === 'metadata' ? acceptMetadata : undefined);
 
 export class Writer {
   private readonly client: KubeClient;
@@ -21,18 +24,21 @@ export class Writer {
     return isRbacKind(kind) ? this.rbacClient : this.client;
   }
 
-  create(kind: Kind, obj: KubeObject): Promise<KubeObject> {
-    return this.clientFor(kind).request<KubeObject>('POST', collectionPath(kind, obj.metadata.namespace), { body: obj, query: { fieldManager } });
+  // `answer`: 'metadata' when only the written object's metadata is needed back (a replica, whose content is not
+  // kept): the API server then sends no content, and there is less to read.
+
+  create(kind: Kind, obj: KubeObject, answer: Answer = 'object'): Promise<KubeObject> {
+    return this.clientFor(kind).request<KubeObject>('POST', collectionPath(kind, obj.metadata.namespace), { body: obj, query: { fieldManager }, accept: accept(answer) });
   }
 
-  update(kind: Kind, obj: KubeObject): Promise<KubeObject> {
+  update(kind: Kind, obj: KubeObject, answer: Answer = 'object'): Promise<KubeObject> {
     const ref = { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
-    return this.clientFor(kind).request<KubeObject>('PUT', objectPath(ref), { body: obj, query: { fieldManager } });
+    return this.clientFor(kind).request<KubeObject>('PUT', objectPath(ref), { body: obj, query: { fieldManager }, accept: accept(answer) });
   }
 
   /** A JSON merge patch; a resourceVersion in its metadata makes it conditional like an update. */
-  patch(ref: ObjectRef, patch: object): Promise<KubeObject> {
-    return this.clientFor(ref.kind).request<KubeObject>('PATCH', objectPath(ref), { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager } });
+  patch(ref: ObjectRef, patch: object, answer: Answer = 'object'): Promise<KubeObject> {
+    return this.clientFor(ref.kind).request<KubeObject>('PATCH', objectPath(ref), { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager }, accept: accept(answer) });
   }
 
   async delete(ref: ObjectRef, preconditions: { uid?: string; resourceVersion?: string }): Promise<void> {
