@@ -337,6 +337,21 @@ describe('WorkQueue: round-robin fairness across groups', () => {
     }
   });
 
+  it('keeps arrival order in a group of thousands that grows while it is worked off (its taken keys are dropped as it goes)', async () => {
+    const q = makeQueue();
+    const seen: string[] = [];
+    let added = 3000;
+    for (let i = 0; i < added; i++) q.add(`big/${i}`, 'big');
+    q.start(async (key) => {
+      seen.push(key);
+      if (added < 6000) q.add(`big/${added++}`, 'big');
+      return 'done';
+    });
+    await q.idle();
+    expect(seen).toEqual(Array.from({ length: 6000 }, (_, i) => `big/${i}`));
+    expect(q.depth).toBe(0);
+  });
+
   it('with many flooding groups, a single key waits at most one key per other group', async () => {
     const q = makeQueue();
     const { seen, handler } = recorder();
