@@ -212,7 +212,15 @@ export class Controller {
   // ---- events → keys ---------------------------------------------------------------------------
 
   private enqueue(ref: ObjectRef, groupName = ref.namespace): void {
-    this.queue.add(refKey(ref), groupName);
+    this.enqueueKey(refKey(ref), groupName);
+  }
+
+  /**
+   * Events enqueue keys only once work has started: until then (caches syncing, a standby) startWorking's
+   * enqueueAll covers every key that matters, and a queue of every object listed at start would only cost memory.
+   */
+  private enqueueKey(key: string, group: string): void {
+    if (this.working) this.queue.add(key, group);
   }
 
   private onObject(kind: Kind, type: InformerEvent, obj: KubeObject, old: KubeObject | undefined): void {
@@ -226,7 +234,7 @@ export class Controller {
     }
     this.indexPolicySources(kind, key, type === 'delete' ? undefined : obj);
     this.indexPull(kind, key, type === 'delete' ? undefined : obj);
-    for (const t of this.pullTargetsOf.get(key) ?? []) this.queue.add(t, ref.namespace);
+    for (const t of this.pullTargetsOf.get(key) ?? []) this.enqueueKey(t, ref.namespace);
     if (kind === 'Role' && type !== 'update') this.enqueueWaitingBindings(ref.namespace);
   }
 
@@ -242,7 +250,7 @@ export class Controller {
     if (now) addTo(this.replicasOf, now, key);
     const stillThere = type === 'delete' && this.states.get(kind)?.metadata(obj.metadata.namespace ?? '', obj.metadata.name) !== undefined;
     if (stillThere && this.wrote.get(key) !== obj.metadata.resourceVersion) this.leftReplicas.set(key, obj.metadata.uid ?? '');
-    if (!this.isOwnWrite(key, type, obj)) this.queue.add(key, obj.metadata.namespace ?? '');
+    if (!this.isOwnWrite(key, type, obj)) this.enqueueKey(key, obj.metadata.namespace ?? '');
   }
 
   /** Whether this event only reports our own latest write of `key` (a deletion forgets that write). */
@@ -408,7 +416,7 @@ export class Controller {
 
   /** Every namespace the rule targets now, plus every replica its source made before (which may be unwanted now). */
   private enqueueRuleTargets(rule: PushRule): void {
-    this.forEachRuleTarget(rule, (key, g) => this.queue.add(key, g));
+    this.forEachRuleTarget(rule, (key, g) => this.enqueueKey(key, g));
   }
 
   private forEachRuleTarget(rule: PushRule, visit: (key: string, group: string) => void): void {
@@ -550,7 +558,7 @@ export class Controller {
       this.writing.delete(key);
       // Events seen during the write that were not about our write's version: the key is looked at again.
       const ours = this.wrote.get(key);
-      if (seen.some((rv) => rv !== ours)) this.queue.add(key, target.namespace);
+      if (seen.some((rv) => rv !== ours)) this.enqueueKey(key, target.namespace);
     }
   }
 

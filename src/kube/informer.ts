@@ -47,7 +47,7 @@ export class Informer<T extends HasMeta> {
   readonly name: string;
   private readonly client: KubeClient;
   private readonly opts: InformerOptions<T>;
-  private readonly store = new Map<string, T>();
+  private store = new Map<string, T>();
   private resourceVersion = '';
   private abort?: AbortController;
   private running = false;
@@ -195,9 +195,9 @@ export class Informer<T extends HasMeta> {
     } while (cont);
     this.lastActivity = Date.now();
     this.lastList = this.lastActivity;
-    const old = new Map(this.store);
-    this.store.clear();
-    for (const [k, obj] of fresh) this.store.set(k, obj);
+    // The fresh list becomes the cache (one map of every object at a time, not two).
+    const old = this.store;
+    this.store = fresh;
     for (const [k, obj] of fresh) {
       const prev = old.get(k);
       if (!prev) this.opts.onEvent('add', obj, undefined, k);
