@@ -15,6 +15,7 @@ import { forgetPushSource, pullSourceFromAnnotations, pushRuleFromAnnotations } 
 import { policiesPath, policyRule, policySelectsSource, type CompiledPolicy, type ReplicationPolicy } from '../rules/policy-rules.ts';
 import { namedTargets, ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
 import type { NamespaceView, PushRule, Settings, TargetNamespaces } from '../rules/types.ts';
+import { annotationRuleId, policyRuleId, ruleLabel } from '../rules/rule-id.ts';
 import { annotations, provenance } from '../rules/vocabulary.ts';
 import { KindState, writersOf } from './kind-state.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -296,7 +297,7 @@ export class Controller {
   }
 
   private indexPush(kind: Kind, key: string, obj: KubeObject | undefined, old: KubeObject | undefined): void {
-    const id = `annotation:${key}`;
+    const id = annotationRuleId(key);
     const result = obj ? pushRuleFromAnnotations(kind, obj) : { problems: [] };
     if (obj && result.problems.length > 0 && annotationsChanged(obj, old)) {
       for (const p of result.problems) this.note({ on: refOf(kind, obj), type: 'Warning', reason: 'InvalidAnnotation', message: `${p.field}: ${p.message}` });
@@ -340,7 +341,7 @@ export class Controller {
   private indexPolicySources(kind: Kind, key: string, obj: KubeObject | undefined): void {
     for (const name of this.policies.names()) {
       const compiled = this.activePolicy(name);
-      const id = compiled ? `policy:${name}:${key}` : undefined;
+      const id = compiled ? policyRuleId(name, key) : undefined;
       if (!compiled || !id) continue;
       const selected = obj && policySelectsSource(compiled, kind, obj);
       if (selected) this.replaceRule(id, policyRule(compiled, kind, obj));
@@ -380,7 +381,7 @@ export class Controller {
     // Replicas of a deleted (or suspended, or invalid) policy: let reconcile decide (delete, orphan, keep).
     for (const s of this.states.values()) {
       for (const r of s.replicas.values()) {
-        if (r.metadata.annotations?.[provenance.rule] === `policy/${name}`) this.enqueue(refOf(s.kind, r));
+        if (r.metadata.annotations?.[provenance.rule] === ruleLabel({ type: 'policy', name })) this.enqueue(refOf(s.kind, r));
       }
     }
   }

@@ -2,6 +2,7 @@
 // written (debounced, and only when it differs) to the status subresource. Events go on the policy itself.
 import type { Kind } from '../model/kinds.ts';
 import { parseRefKey } from '../model/objects.ts';
+import { policyOfRuleId } from '../rules/rule-id.ts';
 import type { Plan } from '../engine/plan.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
@@ -108,7 +109,7 @@ export class PolicyTracker {
       s.add(name);
       touched.add(name);
     };
-    const owner = policyOf(plan?.owner);
+    const owner = policyOfRuleId(plan?.owner);
     if (owner) {
       const warning = plan?.notes.find((n) => n.type === 'Warning');
       if (error) put(owner, { outcome: 'Error', reason: 'ReplicationFailed', message: error });
@@ -120,7 +121,7 @@ export class PolicyTracker {
       }
     }
     for (const loser of plan?.losers ?? []) {
-      const name = policyOf(loser);
+      const name = policyOfRuleId(loser);
       if (name) put(name, { outcome: 'Conflict', reason: 'RuleConflict', message: `${t.namespace}/${t.name} is owned by ${plan!.owner}` });
     }
     for (const name of touched) this.schedule(name);
@@ -197,10 +198,4 @@ export class PolicyTracker {
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
   }
-}
-
-/** `policy:<name>:…` → the policy name. */
-export function policyOf(ruleId: string | undefined): string | undefined {
-  const m = ruleId ? /^policy:([^:]+):/.exec(ruleId) : null;
-  return m ? m[1] : undefined;
 }

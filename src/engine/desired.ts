@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { kindInfo, type Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
 import type { PushRule, Tier } from '../rules/types.ts';
-import { ruleLabel } from '../rules/types.ts';
+import { ruleLabel } from '../rules/rule-id.ts';
 import { annotations as A, lastAppliedAnnotation, mittwaldPrefix, ourPrefix, provenance as P, volatileAnnotations } from '../rules/vocabulary.ts';
 import { hasData, replicatedKeys } from './ownership.ts';
 

@@ -7,7 +7,7 @@ import { pullConsent } from '../rules/annotation-rules.ts';
 import { rbacPushRefusal, sourceRefusal } from '../rules/targeting.ts';
 import { isProtectedFrom, protectedNamespaceRefusal, ruleTier, tierOf } from '../rules/trust.ts';
 import type { PushRule, RuleProblem, Settings, Tier } from '../rules/types.ts';
-import { ruleLabel } from '../rules/types.ts';
+import { policyOfRuleLabel, ruleLabel } from '../rules/rule-id.ts';
 import {
   clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, orphanedReplica, replicaPatch, sameContent, sameMetadata,
   strippedReplica, type MergePatch,
@@ -155,7 +155,7 @@ function withNotes(p: Plan, notes: Note[]): Plan {
 
 /** The tier of the rule a replica's provenance names, under today's settings. */
 export function replicaTier(ownership: Extract<Ownership, { type: 'ours' }>, settings: Settings): Tier {
-  if (ownership.rule.startsWith('policy/')) return 'trusted';
+  if (policyOfRuleLabel(ownership.rule)) return 'trusted';
   return tierOf({ type: 'annotation' }, ownership.source.split('/')[0] ?? '', settings);
 }
 
@@ -167,8 +167,9 @@ function planUnwanted(input: PlanInput, ownership: Ownership): Plan {
   // has changed since (theirs now: released, not deleted).
   if (isProtectedFrom(tier, input.target.namespace, input.settings)) return { outcome: 'Refused', notes: [] };
   if (tier === 'untrusted' && input.history?.changedSinceOurWrite) return release(input, live);
-  if (ownership.rule.startsWith('policy/')) {
-    const state = input.policyState?.(ownership.rule.slice('policy/'.length), live.metadata.annotations?.[P.policyUid] ?? '') ?? 'gone';
+  const policy = policyOfRuleLabel(ownership.rule);
+  if (policy) {
+    const state = input.policyState?.(policy, live.metadata.annotations?.[P.policyUid] ?? '') ?? 'gone';
     if (state === 'suspended') return { outcome: 'Suspended', notes: [] };
     if (state === 'gone' && live.metadata.annotations?.[P.deletionPolicy] === 'Orphan') {
       return { write: { type: 'update', object: orphanedReplica(live) }, outcome: 'Removed', notes: [] };

@@ -3,6 +3,8 @@
 // depends on what the source's namespace already holds.
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
+import { refKey } from '../model/objects.ts';
+import { annotationRuleId } from './rule-id.ts';
 import { parseNamespacePatterns, releasePatterns } from './patterns.ts';
 import { parseLabelSelector } from './selector.ts';
 import type { PushRule, RuleProblem, TargetNamespaces } from './types.ts';
@@ -61,7 +63,7 @@ export function pushRuleFromAnnotations(kind: Kind, obj: KubeObject): PushRuleRe
   return {
     problems,
     rule: {
-      id: `annotation:${kind}/${source.namespace}/${source.name}`,
+      id: annotationRuleId(refKey(source)),
       origin: { type: 'annotation' },
       source,
       sourceCreated: obj.metadata.creationTimestamp ?? '',

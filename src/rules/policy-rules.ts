@@ -3,6 +3,8 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject, ObjectMeta } from '../model/objects.ts';
+import { refKey } from '../model/objects.ts';
+import { policyRuleId } from './rule-id.ts';
 import { compileWholeName, parseNamespacePatterns, type NamespacePatterns } from './patterns.ts';
 import { labelSelectorFromObject, type LabelSelector, type LabelSelectorObject } from './selector.ts';
 import type { ConflictPolicy, PushRule, RuleProblem, TargetNamespaces } from './types.ts';
@@ -190,7 +192,7 @@ export function policySelectsSource(p: CompiledPolicy, kind: Kind, obj: KubeObje
 export function policyRule(p: CompiledPolicy, kind: Kind, obj: KubeObject): PushRule {
   const source = { kind, namespace: p.sourceNamespace, name: obj.metadata.name };
   return {
-    id: `policy:${p.name}:${kind}/${source.namespace}/${source.name}`,
+    id: policyRuleId(p.name, refKey(source)),
     origin: { type: 'policy', name: p.name, uid: p.uid },
     source,
     sourceCreated: obj.metadata.creationTimestamp ?? '',

@@ -26,7 +26,7 @@ export interface TargetNamespaces {
 
 /** One source object pushed to the namespaces it targets, under the same name. */
 export interface PushRule {
-  /** Stable identity: `annotation` or `policy/<name>`, plus the source. */
+  /** Stable identity: where the rule comes from, plus the source (see rule-id.ts). */
   id: string;
   origin: RuleOrigin;
   source: ObjectRef;
@@ -52,7 +52,6 @@ export interface RuleProblem {
   message: string;
 }
 
-export const ruleLabel = (origin: RuleOrigin): string => (origin.type === 'annotation' ? 'annotation' : `policy/${origin.name}`);
 
 /** Operator-wide settings that shape every rule (flags). */
 export interface Settings {
