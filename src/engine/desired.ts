@@ -1,7 +1,7 @@
 // The desired state of one target object, computed from its source and what is there now.
-import { createHash } from 'node:crypto';
 import { kindInfo, type Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
+import { sha256Hex } from '../model/sha256.ts';
 import type { PushRule, Tier } from '../rules/types.ts';
 import { ruleLabel } from '../rules/rule-id.ts';
 import { annotations as A, lastAppliedAnnotation, mittwaldPrefix, ourPrefix, provenance as P, volatileAnnotations } from '../rules/vocabulary.ts';
@@ -36,7 +36,7 @@ const hashes = new WeakMap<KubeObject, string>();
  */
 export function contentHash(kind: Kind, obj: KubeObject): string {
   let h = hashes.get(obj);
-  if (h === undefined) hashes.set(obj, (h = createHash('sha256').update(canonical(content(kind, obj))).digest('hex').slice(0, 16)));
+  if (h === undefined) hashes.set(obj, (h = sha256Hex(canonical(content(kind, obj))).slice(0, 16)));
   return h;
 }
 
