@@ -8,7 +8,7 @@ import { EventRecorder } from './kube/events.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { configurePatternBudget, parseExcludePatterns, parseNamespacePatterns } from './rules/patterns.ts';
-import { loadPolicySchema } from './rules/policy-schema.ts';
+import { loadPolicySchema } from './policy-schema.ts';
 import type { Settings } from './rules/types.ts';
 import { startStatusServer } from './server/status-server.ts';
 import { LeaderElector } from './kube/lease.ts';

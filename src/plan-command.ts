@@ -7,11 +7,11 @@ import { loadKubeAccess } from './kube/kubeconfig.ts';
 import type { EventRecorder } from './kube/events.ts';
 import { createLogger } from './log.ts';
 import { settingsFrom } from './operator.ts';
-import { loadPolicySchema } from './rules/policy-schema.ts';
+import { loadPolicySchema } from './policy-schema.ts';
 import { parseRefKey, formatRef } from './model/objects.ts';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import type { ReplicationPolicy } from './rules/policy-rules.ts';
+import type { ReplicationPolicy } from './api/replication-policy.ts';
 import { actionOf } from './engine/plan.ts';
 
 export async function runPlan(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {

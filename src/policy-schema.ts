@@ -2,9 +2,9 @@
 // server uses (the CRD installed in a cluster may be older than the operator).
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { setPolicySchema } from './policy-rules.ts';
+import { setPolicySchema } from './rules/policy-rules.ts';
 
-export const crdFile = new URL('../../crds/replicationpolicies.yaml', import.meta.url);
+export const crdFile = new URL('../crds/replicationpolicies.yaml', import.meta.url);
 
 export function loadPolicySchema(file: URL | string = crdFile): void {
   const crd = parse(readFileSync(file, 'utf8')) as { spec: { versions: { schema: { openAPIV3Schema: Record<string, unknown> } }[] } };

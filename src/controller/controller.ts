@@ -7,12 +7,14 @@ import { rfc3339 } from '../model/time.ts';
 import { ApiError, isNotFound, serviceAccountIdentity, type KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { Informer, type InformerEvent } from '../kube/informer.ts';
-import { namespacesPath } from '../kube/resources.ts';
+import { listRoleBindings } from '../kube/reads.ts';
+import { namespacesPath, policiesPath } from '../kube/resources.ts';
 import { Writer } from '../kube/writer.ts';
 import type { Logger } from '../log.ts';
 import { actionOf, plan, type Candidate, type LiveHistory, type Note, type Plan, type PullInput } from '../engine/plan.ts';
 import { forgetPushSource, pullSourceFromAnnotations, pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
-import { policiesPath, policyRule, policySelectsSource, type CompiledPolicy, type ReplicationPolicy } from '../rules/policy-rules.ts';
+import type { ReplicationPolicy } from '../api/replication-policy.ts';
+import { policyRule, policySelectsSource, type CompiledPolicy } from '../rules/policy-rules.ts';
 import { namedTargets, ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
 import type { NamespaceView, PushRule, Settings, TargetNamespaces } from '../rules/types.ts';
 import { annotationRuleId, policyRuleId, ruleLabel } from '../rules/rule-id.ts';
@@ -544,8 +546,7 @@ export class Controller {
 
   /** Whether a RoleBinding we did not make already references a Role of this name (a Role would arm it). */
   private async roleBoundByForeignBinding(target: ObjectRef): Promise<boolean> {
-    const list = await this.client.request<{ items: KubeObject[] }>('GET', `/apis/rbac.authorization.k8s.io/v1/namespaces/${encodeURIComponent(target.namespace)}/rolebindings`);
-    return list.items.some((b) => b.roleRef?.kind === 'Role' && b.roleRef.name === target.name && b.metadata.labels?.[provenance.replicaLabel] !== 'true');
+    return (await listRoleBindings(this.client, target.namespace)).some((b) => b.roleRef?.kind === 'Role' && b.roleRef.name === target.name && b.metadata.labels?.[provenance.replicaLabel] !== 'true');
   }
 
   /** Performs the plan's write; returns the plan that was carried out (see the patch case). */

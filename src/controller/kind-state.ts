@@ -5,9 +5,10 @@
 // - sources and pull targets in full, fetched on demand and kept while their resourceVersion holds.
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
-import { isNotFound, type KubeClient } from '../kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { readObject } from '../kube/reads.ts';
 import { cacheKey, Informer, type InformerEvent } from '../kube/informer.ts';
-import { collectionPath, objectPath } from '../kube/resources.ts';
+import { collectionPath } from '../kube/resources.ts';
 import { fieldManager } from '../kube/writer.ts';
 import { lastAppliedAnnotation, provenance } from '../rules/vocabulary.ts';
 import { compactMetadata, internString, shareRecord } from './shared-metadata.ts';
@@ -150,19 +151,15 @@ export class KindState {
   }
 
   private async fetch(key: string, namespace: string, name: string): Promise<KubeObject | undefined> {
-    try {
-      const obj = slimObject(await this.client.request<KubeObject>('GET', objectPath({ kind: this.kind, namespace, name })));
-      // A replica's content is needed for one write only; sources and pull targets are read again and again.
-      if (isReplica(obj)) this.content.delete(key);
-      else this.content.set(key, obj);
-      return obj;
-    } catch (e) {
-      if (isNotFound(e)) {
-        this.content.delete(key);
-        return undefined;
-      }
-      throw e;
+    const read = await readObject(this.client, { kind: this.kind, namespace, name });
+    // A replica's content is needed for one write only; sources and pull targets are read again and again.
+    if (!read || isReplica(read)) {
+      this.content.delete(key);
+      return read && slimObject(read);
     }
+    const obj = slimObject(read);
+    this.content.set(key, obj);
+    return obj;
   }
 
   /**

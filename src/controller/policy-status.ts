@@ -2,7 +2,7 @@
 // and a condition's lastTransitionTime moves only when its status flips, so an unchanged cluster produces an
 // identical status and no write.
 import type { Outcome } from '../engine/plan.ts';
-import type { PolicyCondition, PolicyFailure, PolicyStatus, ReplicationPolicy } from '../rules/policy-rules.ts';
+import type { PolicyCondition, PolicyFailure, PolicyStatus, ReplicationPolicy } from '../api/replication-policy.ts';
 import type { RuleProblem } from '../rules/types.ts';
 
 export interface TargetRecord {

@@ -8,9 +8,9 @@ import type { KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Logger } from '../log.ts';
 import { canonical } from '../engine/desired.ts';
-import {
-  compilePolicy, policiesPath, policyApiVersion, type CompileResult, type PolicyStatus, type ReplicationPolicy,
-} from '../rules/policy-rules.ts';
+import { policyApiVersion, type PolicyStatus, type ReplicationPolicy } from '../api/replication-policy.ts';
+import { compilePolicy, type CompileResult } from '../rules/policy-rules.ts';
+import { patchPolicyStatus } from '../kube/writer.ts';
 import { computeStatus, type TargetRecord } from './policy-status.ts';
 import { rfc3339 } from '../model/time.ts';
 
@@ -177,9 +177,7 @@ export class PolicyTracker {
     if (!e || e.obj.metadata.deletionTimestamp) return;
     const status = this.statusOf(name)!;
     if (canonical(status) === canonical(e.obj.status ?? {})) return;
-    const updated = await this.opts.client.request<ReplicationPolicy>('PATCH', `${policiesPath}/${encodeURIComponent(name)}/status`, {
-      body: { status }, contentType: 'application/merge-patch+json',
-    });
+    const updated = await patchPolicyStatus(this.opts.client, name, status);
     const current = this.policies.get(name);
     if (current && current.obj.metadata.uid === updated.metadata.uid) current.obj = { ...current.obj, status: updated.status };
     this.opts.onStatusWrite?.(name);

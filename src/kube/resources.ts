@@ -1,6 +1,7 @@
 // REST paths of the kinds kube-replicator touches.
 import { kindInfo, type Kind } from '../model/kinds.ts';
 import type { ObjectRef } from '../model/objects.ts';
+import { policyGroup, policyVersion } from '../api/replication-policy.ts';
 
 function prefix(apiVersion: string): string {
   return apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`;
@@ -19,6 +20,7 @@ export function objectPath(ref: ObjectRef): string {
 }
 
 export const namespacesPath = '/api/v1/namespaces';
+export const policiesPath = `/apis/${policyGroup}/${policyVersion}/replicationpolicies`;
 
 /** Accept headers asking for objects (watch events, write responses) and lists as metadata only. */
 export const acceptMetadata = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';

@@ -4,7 +4,8 @@
 import { isRbacKind, type Kind } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import type { KubeClient } from './client.ts';
-import { acceptMetadata, collectionPath, objectPath } from './resources.ts';
+import type { PolicyStatus, ReplicationPolicy } from '../api/replication-policy.ts';
+import { acceptMetadata, collectionPath, objectPath, policiesPath } from './resources.ts';
 
 export const fieldManager = 'kube-replicator';
 
@@ -46,4 +47,11 @@ export class Writer {
       body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions, propagationPolicy: 'Background' },
     });
   }
+}
+
+/** Writes a ReplicationPolicy's status (the status subresource; the spec is never written). */
+export function patchPolicyStatus(client: KubeClient, name: string, status: PolicyStatus): Promise<ReplicationPolicy> {
+  return client.request<ReplicationPolicy>('PATCH', `${policiesPath}/${encodeURIComponent(name)}/status`, {
+    body: { status }, contentType: 'application/merge-patch+json',
+  });
 }

@@ -2,77 +2,13 @@
 // enabled kinds); an invalid policy yields problems and no rules, so it is never half-applied.
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Kind } from '../model/kinds.ts';
-import type { KubeObject, ObjectMeta } from '../model/objects.ts';
+import type { KubeObject } from '../model/objects.ts';
 import { refKey } from '../model/objects.ts';
 import { policyRuleId } from './rule-id.ts';
 import { compileWholeName, parseNamespacePatterns, type NamespacePatterns } from './patterns.ts';
-import { labelSelectorFromObject, type LabelSelector, type LabelSelectorObject } from './selector.ts';
-import type { ConflictPolicy, PushRule, RuleProblem, TargetNamespaces } from './types.ts';
-
-export const policyGroup = 'kube-replicator.io';
-export const policyVersion = 'v1alpha1';
-export const policyApiVersion = `${policyGroup}/${policyVersion}`;
-export const policiesPath = `/apis/${policyGroup}/${policyVersion}/replicationpolicies`;
-
-export interface PolicySpec {
-  kinds: Kind[];
-  source: { namespace: string; names?: string[]; selector?: LabelSelectorObject };
-  targets: { namespaces?: string[]; namespaceSelector?: LabelSelectorObject; exclude?: string[] };
-  onConflict?: ConflictPolicy;
-  deletionPolicy?: 'Delete' | 'Orphan';
-  suspend?: boolean;
-  priority?: number;
-  labels?: string[];
-  annotations?: string[];
-  keys?: string[];
-}
-
-export interface PolicyCondition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  observedGeneration?: number;
-  lastTransitionTime: string;
-  reason: string;
-  message: string;
-}
-
-export interface PolicyFailure {
-  kind: string;
-  namespace: string;
-  name: string;
-  reason: string;
-  message?: string;
-}
-
-export interface PolicyStatus {
-  observedGeneration?: number;
-  sources?: number;
-  targetNamespaces?: number;
-  inSync?: number;
-  failed?: number;
-  conflicts?: number;
-  lastSyncTime?: string;
-  failures?: PolicyFailure[];
-  conditions?: PolicyCondition[];
-}
-
-export interface ReplicationPolicy {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-  spec: PolicySpec;
-  status?: PolicyStatus;
-}
-
-/** What a policy carries besides the replicated content. */
-export interface Carry {
-  /** Source labels to carry; undefined carries all. */
-  labels?: (key: string) => boolean;
-  /** Source annotations to carry; undefined carries none. */
-  annotations?: (key: string) => boolean;
-  /** Data keys to carry (Secrets, ConfigMaps); undefined carries all. */
-  keys?: ReadonlySet<string>;
-}
+import type { LabelSelectorObject, ReplicationPolicy } from '../api/replication-policy.ts';
+import { labelSelectorFromObject, type LabelSelector } from './selector.ts';
+import type { Carry, ConflictPolicy, PushRule, RuleProblem, TargetNamespaces } from './types.ts';
 
 export interface CompiledPolicy {
   name: string;

@@ -7,9 +7,9 @@ import {
   MAX_SELECTOR_REQUIREMENTS,
   parseLabelSelector,
   type LabelSelector,
-  type LabelSelectorObject,
   type SelectorResult,
 } from './selector.ts';
+import type { LabelSelectorObject } from '../api/replication-policy.ts';
 
 type Labels = Record<string, string> | undefined;
 

@@ -5,6 +5,8 @@
 // `k=` means `k=""`, `in`/`notin` are valid keys and values, a trailing comma is an error.
 // Pure: no I/O, and no input makes these functions throw.
 
+import type { LabelSelectorObject } from '../api/replication-policy.ts';
+
 /** apimachinery's selection.Operator spellings. */
 export type SelectorOperator = '=' | '==' | '!=' | 'in' | 'notin' | 'exists' | '!' | 'gt' | 'lt';
 
@@ -27,10 +29,6 @@ export interface LabelSelector {
 
 export type SelectorResult = { ok: true; selector: LabelSelector } | { ok: false; error: string };
 
-export interface LabelSelectorObject {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
 
 /** Guards against pathological input (apimachinery has no such limits; no real selector comes close). */
 export const MAX_SELECTOR_BYTES = 16 * 1024;

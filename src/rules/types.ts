@@ -2,11 +2,21 @@
 import type { ObjectRef } from '../model/objects.ts';
 import type { NamespacePatterns } from './patterns.ts';
 import type { LabelSelector } from './selector.ts';
-import type { Carry } from './policy-rules.ts';
+import type { ConflictPolicy } from '../api/replication-policy.ts';
 
 export type RuleOrigin = { type: 'annotation' } | { type: 'policy'; name: string; uid: string };
 
-export type ConflictPolicy = 'Skip' | 'Adopt' | 'Overwrite';
+export type { ConflictPolicy };
+
+/** What a policy carries besides the replicated content. */
+export interface Carry {
+  /** Source labels to carry; undefined carries all. */
+  labels?: (key: string) => boolean;
+  /** Source annotations to carry; undefined carries none. */
+  annotations?: (key: string) => boolean;
+  /** Data keys to carry (Secrets, ConfigMaps); undefined carries all. */
+  keys?: ReadonlySet<string>;
+}
 
 /** What the engine needs to know about a namespace. */
 export interface NamespaceView {

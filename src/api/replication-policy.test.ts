@@ -1,0 +1,43 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { kinds } from '../model/kinds.ts';
+import { apiEnums, apiFields, policyGroup, policyVersion } from './replication-policy.ts';
+
+interface Schema { type?: string; properties?: Record<string, Schema>; items?: Schema; required?: string[]; enum?: string[] }
+const crd = parse(readFileSync(new URL('../../crds/replicationpolicies.yaml', import.meta.url), 'utf8')) as {
+  spec: { group: string; versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
+};
+const root = crd.spec.versions[0]!.schema.openAPIV3Schema;
+
+/** The schema at a path such as `spec.source` or `status.conditions[]`. */
+function at(path: string): Schema {
+  let s = root;
+  for (const part of path.split('.')) {
+    const name = part.replace(/\[\]$/, '');
+    s = s.properties![name]!;
+    if (part.endsWith('[]')) s = s.items!;
+  }
+  return s;
+}
+
+describe('the ReplicationPolicy API types agree with the CRD', () => {
+  it('group and version', () => {
+    expect([crd.spec.group, crd.spec.versions[0]!.name]).toEqual([policyGroup, policyVersion]);
+  });
+
+  it.each(Object.entries(apiFields))('%s: the same fields, required the same way', (path, fields) => {
+    const schema = at(path);
+    expect(Object.keys(schema.properties ?? {}).sort()).toEqual(Object.keys(fields).sort());
+    const required = Object.entries(fields).filter(([, r]) => r === 'required').map(([k]) => k).sort();
+    expect([...(schema.required ?? [])].sort()).toEqual(required);
+  });
+
+  it.each(Object.entries(apiEnums))('%s: the same values', (path, values) => {
+    expect(at(path).enum).toEqual(values);
+  });
+
+  it('spec.kinds: the kinds the operator knows', () => {
+    expect([...(at('spec.kinds[]').enum ?? [])].sort()).toEqual([...kinds].sort());
+  });
+});
