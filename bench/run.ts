@@ -295,7 +295,10 @@ async function fanout(n: number, prefix = 'fan', roundsWanted = rounds, label = 
   }
   h2.close();
   const c = medianRound(creates);
-  results.push({ scenario: `${label}fan-out`, n, ...c, rounds: creates.map((x) => x.ratio) });
+  // CPU swings from round to round as much as time does: its own median over the rounds (each round's is kept).
+  const cpuRounds = creates.map((x) => x.cpuRatio);
+  const cpuRatio = [...cpuRounds].sort((a, b) => a - b)[Math.floor(cpuRounds.length / 2)]!;
+  results.push({ scenario: `${label}fan-out`, n, ...c, cpuRatio, cpuRounds, rounds: creates.map((x) => x.ratio) });
   const u = medianRound(updates);
   results.push({ scenario: `${label}update`, n, operatorMs: u.operatorMs, floorMs: u.floorMs, ratio: u.ratio, p50: percentile(u.lat, 50), p99: percentile(u.lat, 99), max: u.operatorMs,
     floorP50: percentile(u.floorLat, 50), floorP99: percentile(u.floorLat, 99), rounds: updates.map((x) => x.ratio) });
@@ -400,24 +403,34 @@ async function newNamespace(n: number): Promise<void> {
   await post('/api/v1/namespaces', { metadata: { name: src } });
   await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => post(secretsPath(src), {
     metadata: { name: `s${i}`, annotations: { [`${M}replicate-to-matching`]: 'newns=yes' } }, data: { k: b64(String(i)) } }));
-  const w = watchObjects('secrets', replicasOf(src), n, () => true);
-  await w.synced;
-  const t0 = performance.now();
-  await post('/api/v1/namespaces', { metadata: { name: 'newns-target', labels: { newns: 'yes' } } });
-  await w.done;
-  const operatorMs = performance.now() - t0;
-  // Floor: the namespace, then the same n creates in it.
-  const shape = await floorShape('secrets', 'newns-target', 's0');
-  const fw = watchObjects('secrets', floorOf('newns-floor'), n, () => true);
-  await fw.synced;
-  const f0 = performance.now();
-  await post('/api/v1/namespaces', { metadata: { name: 'newns-floor' } });
-  await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => post(secretsPath('newns-floor'), { metadata: floorMeta(`s${i}`, 'newns-floor', shape), data: { k: b64(String(i)) } }));
-  await fw.done;
-  const floorMs = performance.now() - f0;
-  results.push({ scenario: 'new namespace', n, operatorMs, floorMs, ratio: operatorMs / floorMs });
-  log(`new namespace with ${n} sources: operator ${operatorMs.toFixed(0)} ms, floor ${floorMs.toFixed(0)} ms`);
-  await Promise.all([w, fw].map((x) => x.informer.stop()));
+  // One pair can swing by half on this shared machine (and kube-controller-manager may still be filling the
+  // namespaces of earlier scenarios): `rounds` pairs, the one with the median ratio reported.
+  const done: (Result & { ratio: number })[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const target = `newns-target-r${r}`;
+    const floorNs = `newns-floor-r${r}`;
+    const w = watchObjects('secrets', replicasOf(src), n, (o) => o.metadata.namespace === target);
+    await w.synced;
+    const r0 = await requestCounts();
+    const t0 = performance.now();
+    await post('/api/v1/namespaces', { metadata: { name: target, labels: { newns: 'yes' } } });
+    await w.done;
+    const operatorMs = performance.now() - t0;
+    const operatorRequests = requestsBetween(r0, await requestCounts());
+    // Floor: the namespace, then the same n creates in it.
+    const shape = await floorShape('secrets', target, 's0');
+    const fw = watchObjects('secrets', floorOf(floorNs), n, () => true);
+    await fw.synced;
+    const f0 = performance.now();
+    await post('/api/v1/namespaces', { metadata: { name: floorNs } });
+    await pool(Array.from({ length: n }, (_, i) => i), concurrency, (i) => post(secretsPath(floorNs), { metadata: floorMeta(`s${i}`, floorNs, shape), data: { k: b64(String(i)) } }));
+    await fw.done;
+    const floorMs = performance.now() - f0;
+    done.push({ scenario: 'new namespace', n, operatorMs, floorMs, ratio: operatorMs / floorMs, operatorRequests });
+    log(`new namespace with ${n} sources round ${r + 1}: operator ${operatorMs.toFixed(0)} ms, floor ${floorMs.toFixed(0)} ms; operator requests ${JSON.stringify(operatorRequests)}`);
+    await Promise.all([w, fw].map((x) => x.informer.stop()));
+  }
+  results.push({ ...medianRound(done), rounds: done.map((x) => x.ratio) });
 }
 
 /** Writes by kube-replicator recorded in the audit log since byte `offset`. */
