@@ -343,8 +343,8 @@ export class Controller {
   private indexPolicySources(kind: Kind, key: string, obj: KubeObject | undefined): void {
     for (const name of this.policies.names()) {
       const compiled = this.activePolicy(name);
-      const id = compiled ? policyRuleId(name, key) : undefined;
-      if (!compiled || !id) continue;
+      if (!compiled) continue;
+      const id = policyRuleId(name, key);
       const selected = obj && policySelectsSource(compiled, kind, obj);
       if (selected) this.replaceRule(id, policyRule(compiled, kind, obj));
       else if (this.rules.get(id)) this.replaceRule(id, undefined);
@@ -419,6 +419,8 @@ export class Controller {
 
   /** Every namespace the rule targets now, plus every replica its source made before (which may be unwanted now). */
   private enqueueRuleTargets(rule: PushRule): void {
+    // Before work starts nothing would be enqueued: spare the walk over every namespace for each source listed.
+    if (!this.working) return;
     this.forEachRuleTarget(rule, (key, g) => this.enqueueKey(key, g));
   }
 
