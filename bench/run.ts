@@ -35,6 +35,11 @@ const concurrency = 8;
 const rounds = quick ? 1 : 3;
 /** A new-namespace pair takes well under a second: enough of them that the median holds still. */
 const newNsRounds = quick ? 2 : 9;
+/**
+ * Fan-out pairs: CPU per round swings more than time does (1.25–1.70 within one run of the same code, 3 rounds), so
+ * five rounds, of which the median is reported.
+ */
+const fanoutRounds = quick ? 1 : 5;
 const M = 'replicator.v1.mittwald.de/';
 const sizes = quick
   ? { scale: [10, 100], flood: [100, 10], small: [10, 100], smallReps: 5, fanout: [50], many: 50, newNsSources: 20, restart: 200, unrelated: 500, memFanout: 50, idleSeconds: 10 }
@@ -220,7 +225,7 @@ function medianRound<T extends { ratio: number }>(rounds: T[]): T {
 }
 
 /** `label` names the rows of a fan-out run inside another scenario (memory), so they are not read as scenario 1. */
-async function fanout(n: number, prefix = 'fan', roundsWanted = rounds, label = ''): Promise<void> {
+async function fanout(n: number, prefix = 'fan', roundsWanted = fanoutRounds, label = ''): Promise<void> {
   const src = `${prefix}${n}-src`;
   await post('/api/v1/namespaces', { metadata: { name: src } });
   const targets = await namespaces(`${prefix}${n}`, n, { [`${prefix}${n}`]: 'yes' });
