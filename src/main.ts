@@ -5,6 +5,7 @@ import { parseArgs, usage, UsageError, type Options } from './cli/flags.ts';
 import { loadKubeAccess } from './kube/kubeconfig.ts';
 import { createLogger } from './log.ts';
 import { startOperator } from './operator.ts';
+import { ExtraKindError } from './kube/discovery.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,7 +21,15 @@ async function run(o: Options): Promise<void> {
     log.error((e as Error).message);
     process.exit(1);
   }
-  const op = await startOperator(access, o, { log });
+  let op;
+  try {
+    op = await startOperator(access, o, { log });
+  } catch (e) {
+    // A configuration the cluster cannot serve: said once, plainly, and the process ends (no stack trace).
+    if (!(e instanceof ExtraKindError)) throw e;
+    log.error(e.message);
+    process.exit(2);
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

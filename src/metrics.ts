@@ -1,7 +1,7 @@
 // Prometheus metrics. Labels are bounded sets (kind, outcome, verb, reason, tier, informer): never names,
 // namespaces or values, so cardinality stays fixed and no Secret data can reach a label.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ControllerObserver } from './controller/controller.ts';
+import type { ControllerObserver } from './controller/options.ts';
 
 export class Metrics implements ControllerObserver {
   readonly registry = new Registry();

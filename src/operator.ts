@@ -12,6 +12,8 @@ import { loadPolicySchema } from './policy-schema.ts';
 import type { Settings } from './rules/types.ts';
 import { startStatusServer } from './server/status-server.ts';
 import { LeaderElector } from './kube/lease.ts';
+import { discoverExtraKinds } from './kube/discovery.ts';
+import { builtinKinds, KindTable } from './model/kinds.ts';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 
@@ -50,6 +52,11 @@ export function settingsFrom(o: Options, log?: Logger): Settings {
   };
 }
 
+/** The kinds this operator replicates: the enabled built-ins, and the extras once discovery has checked them. */
+export async function kindTableFor(client: KubeClient, o: Options): Promise<KindTable> {
+  return new KindTable([...o.kinds.map((k) => builtinKinds[k]), ...await discoverExtraKinds(client, o.extraKinds)]);
+}
+
 export interface Operator {
   controller: Controller;
   client: KubeClient;
@@ -71,11 +78,12 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
   client.onRequest((r) => metrics.apiRequests.inc({ method: r.method, code: r.status ? `${Math.floor(r.status / 100)}xx` : 'none' }));
   const events = new EventRecorder(client);
   events.onError = (err, e) => log.warn('could not record an Event', { reason: e.reason, error: (err as Error).message });
+  const kinds = await kindTableFor(client, o);
   const controller = new Controller(client, {
-    kinds: o.kinds, settings: settingsFrom(o, log), concurrency: o.concurrency, resyncPeriodMs: o.resyncPeriodMs,
+    kinds, settings: settingsFrom(o, log), concurrency: o.concurrency, resyncPeriodMs: o.resyncPeriodMs,
     log, events, watchInactivityMs: o.watchInactivityMs, observer: metrics, rbacWriter: o.rbacWriter,
   });
-  if (!o.rbacWriter && o.kinds.some((k) => k === 'Role' || k === 'RoleBinding')) {
+  if (!o.rbacWriter && kinds.specs.some((s) => s.rbac)) {
     log.warn('Roles and RoleBindings are replicated with the operator\'s own permissions; set --rbac-writer so that replicated RBAC never grants more than an identity you scope');
   }
   let server: Server | undefined;
@@ -85,13 +93,13 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
       notReady: () => (controller.ready ? [] : ['caches']),
       metrics: async () => {
         metrics.queueDepth.set(controller.queueDepth);
-        for (const [kind, s] of controller.states) metrics.replicas.set({ kind }, s.replicas.size);
+        for (const [kind, n] of controller.replicaCounts()) metrics.replicas.set({ kind }, n);
         if (controller.lastSyncTime) metrics.lastSync.set(controller.lastSyncTime.getTime() / 1000);
         return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
       },
     });
   }
-  log.info('starting', { kinds: o.kinds, statusAddr: o.statusAddr, server: client.server, identity });
+  log.info('starting', { kinds: kinds.kinds, statusAddr: o.statusAddr, server: client.server, identity });
   let elector: LeaderElector | undefined;
   if (o.leaderElect) {
     await controller.start(false); // warm standby: caches synced and ready, no writes

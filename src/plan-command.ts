@@ -6,7 +6,7 @@ import { KubeClient } from './kube/client.ts';
 import { loadKubeAccess } from './kube/kubeconfig.ts';
 import type { EventRecorder } from './kube/events.ts';
 import { createLogger } from './log.ts';
-import { settingsFrom } from './operator.ts';
+import { kindTableFor, settingsFrom } from './operator.ts';
 import { loadPolicySchema } from './policy-schema.ts';
 import { parseRefKey, formatRef } from './model/objects.ts';
 import { readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ export async function runPlan(o: Options, out: NodeJS.WritableStream = process.s
   const client = new KubeClient(await loadKubeAccess(o.kubeconfig));
   const silent = { record: () => undefined } as unknown as EventRecorder;
   const controller = new Controller(client, {
-    kinds: o.kinds, settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,
+    kinds: await kindTableFor(client, o), settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,
   });
   await controller.syncCaches();
   let invalid = 0;
@@ -29,7 +29,7 @@ export async function runPlan(o: Options, out: NodeJS.WritableStream = process.s
       const obj = doc.toJS() as ReplicationPolicy | null;
       if (obj?.kind !== 'ReplicationPolicy') continue;
       // As the API server would see it: the same identity as a live policy of that name, and a new generation.
-      const live = controller.policies.get(obj.metadata.name)?.obj.metadata;
+      const live = controller.policy(obj.metadata.name)?.metadata;
       obj.metadata = { ...obj.metadata, uid: live?.uid ?? 'planned', generation: (live?.generation ?? 0) + 1 };
       const result = controller.assumePolicy(obj);
       if (result.ok) out.write(`policy   ${obj.metadata.name}: valid\n`);

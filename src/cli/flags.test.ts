@@ -15,6 +15,7 @@ describe('parseArgs: defaults', () => {
       allowAll: false,
       syncByContent: false,
       excludeNamespaces: '',
+      extraKinds: [],
       kinds: allKinds,
       adoptExisting: false,
       permissive: false,
@@ -244,5 +245,19 @@ describe('--pattern-memory-budget', () => {
 
   it.each(['', '0', '64M', '64MB', '-1Mi', '1.5Gi', '1023Ki', 'lots'])('refuses %j', (value) => {
     expect(() => parseArgs([`--pattern-memory-budget=${value}`])).toThrow(/invalid -pattern-memory-budget/);
+  });
+});
+
+describe('--extra-kinds', () => {
+  it('reads group/version/Kind entries', () => {
+    expect(parseArgs(['--extra-kinds=networking.k8s.io/v1/NetworkPolicy,v1/LimitRange']).extraKinds).toEqual([
+      { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy' },
+      { group: '', version: 'v1', kind: 'LimitRange' },
+    ]);
+  });
+
+  it('refuses a bad or denied entry as a usage error naming it', () => {
+    expect(() => parseArgs(['--extra-kinds=v1/Pod'])).toThrow(UsageError);
+    expect(() => parseArgs(['--extra-kinds=v1/Pod,NetworkPolicy'])).toThrow(/invalid -extra-kinds: "v1\/Pod": Pod is never replicated: .*; "NetworkPolicy": expected group\/version\/Kind/);
   });
 });

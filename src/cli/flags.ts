@@ -1,6 +1,7 @@
 // Command-line flags, parsed the way Go's `flag` package does (mittwald's flags keep working as written):
 // `-x` and `--x` are the same; `-x=v`, `--x v`; booleans take `-x` or `-x=false`, never `-x false`.
-import type { Kind } from '../model/kinds.ts';
+import { builtinKindNames, builtinKinds, type BuiltinKind } from '../model/kinds.ts';
+import { parseExtraKinds, type KindRef } from '../model/extra-kinds.ts';
 import { parseGoBool } from '../rules/annotation-rules.ts';
 import { builtinNeverReplicateSecretTypes } from '../rules/types.ts';
 
@@ -14,7 +15,10 @@ export interface Options {
   allowAll: boolean;
   syncByContent: boolean;
   excludeNamespaces: string;
-  kinds: Kind[];
+  /** The built-in kinds enabled by their --replicate-… flags. */
+  kinds: BuiltinKind[];
+  /** Kinds allowed beyond the built-in five (--extra-kinds); checked against discovery at start. */
+  extraKinds: KindRef[];
   adoptExisting: boolean;
   permissive: boolean;
   trustedRbacNamespaces: string;
@@ -53,11 +57,8 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'allow-all', type: 'bool', default: 'false', help: 'pull without the source\'s consent (replication-allowed annotations)' },
   { name: 'sync-by-content', type: 'bool', default: 'false', help: 'accepted for compatibility; content is always compared' },
   { name: 'exclude-namespaces', type: 'string', default: '', help: 'comma list of unanchored RE2 patterns; matching namespaces never receive replicas (all kinds)' },
-  { name: 'replicate-secrets', type: 'bool', default: 'true', help: 'replicate Secrets' },
-  { name: 'replicate-configmaps', type: 'bool', default: 'true', help: 'replicate ConfigMaps' },
-  { name: 'replicate-roles', type: 'bool', default: 'true', help: 'replicate Roles' },
-  { name: 'replicate-role-bindings', type: 'bool', default: 'true', help: 'replicate RoleBindings' },
-  { name: 'replicate-service-accounts', type: 'bool', default: 'true', help: 'replicate ServiceAccounts' },
+  ...builtinKindNames.map((k) => ({ name: builtinKinds[k].flag, type: 'bool' as const, default: 'true', help: `replicate ${k}s` })),
+  { name: 'extra-kinds', type: 'string', default: '', help: 'comma list of group/version/Kind (core: version/Kind), e.g. networking.k8s.io/v1/NetworkPolicy,v1/LimitRange: namespaced kinds replicated besides the built-in ones (their spec is copied); Pods, Events, Leases, Endpoints and the like are refused' },
   { name: 'adopt-existing', type: 'bool', default: 'false', help: 'take over existing objects that are not replicas when a push targets them (mittwald did)' },
   { name: 'trusted-rbac-namespaces', type: 'string', default: '', help: 'comma list of RE2 patterns: namespaces whose annotations may push Roles and RoleBindings' },
   { name: 'trusted-source-namespaces', type: 'string', default: '', help: 'comma list of RE2 patterns: namespaces whose annotations are trusted like policies (they win over other annotations and may push into protected namespaces)' },
@@ -142,12 +143,9 @@ export function parseArgs(argv: string[]): Options {
 
 function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
   const bool = (n: string) => parseBoolValue(n, v.get(n)!);
-  const kinds: Kind[] = [];
-  if (bool('replicate-secrets')) kinds.push('Secret');
-  if (bool('replicate-configmaps')) kinds.push('ConfigMap');
-  if (bool('replicate-roles')) kinds.push('Role');
-  if (bool('replicate-role-bindings')) kinds.push('RoleBinding');
-  if (bool('replicate-service-accounts')) kinds.push('ServiceAccount');
+  const kinds: BuiltinKind[] = builtinKindNames.filter((k) => bool(builtinKinds[k].flag));
+  const extra = parseExtraKinds(v.get('extra-kinds')!);
+  if (extra.errors.length) throw new UsageError(`invalid -extra-kinds: ${extra.errors.join('; ')}`);
   const concurrency = Number(v.get('concurrency'));
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`invalid -concurrency "${v.get('concurrency')}": 1 to 256`);
   const resync = parseGoDuration(v.get('resync-period')!);
@@ -162,6 +160,7 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
     syncByContent: bool('sync-by-content'),
     excludeNamespaces: v.get('exclude-namespaces')!,
     kinds,
+    extraKinds: extra.refs,
     adoptExisting: bool('adopt-existing') || bool('permissive'),
     permissive: bool('permissive'),
     trustedRbacNamespaces: bool('permissive') ? '*' : v.get('trusted-rbac-namespaces')!,

@@ -3,7 +3,8 @@
 //   index of our replicas (by our replica label); a replica's content is fetched only when it must be written or
 //   someone else changed it, and not kept;
 // - sources and pull targets in full, fetched on demand and kept while their resourceVersion holds.
-import type { Kind } from '../model/kinds.ts';
+import type { Kind, KindSpec } from '../model/kinds.ts';
+import type { KindCaches } from './event-keys.ts';
 import type { KubeObject } from '../model/objects.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { readObject } from '../kube/reads.ts';
@@ -73,6 +74,7 @@ export interface KindStateHandlers {
 
 export class KindState {
   readonly kind: Kind;
+  readonly spec: KindSpec;
   readonly meta: Informer<KubeObject>;
   /** Our replicas (by label), the same objects as in the metadata cache. */
   readonly replicas = new Map<string, KubeObject>();
@@ -80,10 +82,11 @@ export class KindState {
   private readonly content = new Map<string, KubeObject>();
   private readonly fetching = new Map<string, Promise<KubeObject | undefined>>();
 
-  constructor(client: KubeClient, kind: Kind, h: KindStateHandlers, inactivityMs?: number) {
+  constructor(client: KubeClient, spec: KindSpec, h: KindStateHandlers, inactivityMs?: number) {
     this.client = client;
-    this.kind = kind;
-    const path = collectionPath(kind);
+    this.spec = spec;
+    const kind = (this.kind = spec.kind);
+    const path = collectionPath(spec);
     this.meta = new Informer<KubeObject>(client, {
       name: `${kind}/metadata`, path, metadataOnly: true, slim: metadataOnly, inactivityMs,
       onEvent: (t, o, old, key) => {
@@ -151,7 +154,7 @@ export class KindState {
   }
 
   private async fetch(key: string, namespace: string, name: string): Promise<KubeObject | undefined> {
-    const read = await readObject(this.client, { kind: this.kind, namespace, name });
+    const read = await readObject(this.client, this.spec, { kind: this.kind, namespace, name });
     // A replica's content is needed for one write only; sources and pull targets are read again and again.
     if (!read || isReplica(read)) {
       this.content.delete(key);
@@ -189,6 +192,20 @@ export class KindState {
   forgetContent(namespace: string, name: string): void {
     this.content.delete(`${namespace}/${name}`);
   }
+}
+
+/** The caches of every kind, as the event mapping reads them. */
+export function kindCaches(states: ReadonlyMap<Kind, KindState>): KindCaches {
+  const state = (kind: string) => states.get(kind);
+  return {
+    kinds: () => [...states.keys()],
+    spec: (kind) => state(kind)?.spec,
+    objects: (kind) => state(kind)?.meta.values() ?? [],
+    replicas: (kind) => state(kind)?.replicas.values() ?? [],
+    hasReplica: (kind, ns, name) => state(kind)?.replicaMetadata(ns, name) !== undefined,
+    hasContent: (kind, ns, name) => state(kind)?.hasContent(ns, name) ?? true,
+    forgetContent: (kind, ns, name) => state(kind)?.forgetContent(ns, name),
+  };
 }
 
 const isReplica = (o: KubeObject | undefined) => o?.metadata.labels?.[provenance.replicaLabel] === 'true';

@@ -9,7 +9,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import type { Logger } from '../log.ts';
 import { canonical } from '../engine/desired.ts';
 import { policyApiVersion, type PolicyStatus, type ReplicationPolicy } from '../api/replication-policy.ts';
-import { compilePolicy, type CompileResult } from '../rules/policy-rules.ts';
+import { compilePolicy, type CompiledPolicy, type CompileResult } from '../rules/policy-rules.ts';
 import { patchPolicyStatus } from '../kube/writer.ts';
 import { computeStatus, type TargetRecord } from './policy-status.ts';
 import { rfc3339 } from '../model/time.ts';
@@ -55,6 +55,20 @@ export class PolicyTracker {
     this.opts = opts;
   }
 
+  /**
+   * A watch event: records or forgets the policy; whether its rules may have changed (a new compile result, or the
+   * start of its deletion).
+   */
+  apply(type: 'add' | 'update' | 'delete', p: ReplicationPolicy): boolean {
+    const before = this.policies.get(p.metadata.name);
+    if (type === 'delete') {
+      this.remove(p.metadata.name);
+      return true;
+    }
+    const result = this.upsert(p);
+    return !before || before.result !== result || Boolean(before.obj.metadata.deletionTimestamp) !== Boolean(p.metadata.deletionTimestamp);
+  }
+
   /** Records a policy as seen; returns its compile result. Invalid specs are reported on the policy. */
   upsert(obj: ReplicationPolicy): CompileResult {
     const prev = this.policies.get(obj.metadata.name);
@@ -67,6 +81,12 @@ export class PolicyTracker {
     }
     if (!prev || prev.obj.metadata.generation !== obj.metadata.generation || result !== prev.result) this.schedule(obj.metadata.name);
     return result;
+  }
+
+  /** The compiled form of a policy that is in force: valid and not being deleted. */
+  active(name: string): CompiledPolicy | undefined {
+    const e = this.policies.get(name);
+    return e && e.result.ok && !e.obj.metadata.deletionTimestamp ? e.result.policy : undefined;
   }
 
   remove(name: string): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Kind } from '../model/kinds.ts';
+import { builtinKinds as K, genericKind, type Kind } from '../model/kinds.ts';
+import { sha256Hex } from '../model/sha256.ts';
 import type { KubeObject } from '../model/objects.ts';
 import type { PushRule } from '../rules/types.ts';
 import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
@@ -68,7 +69,7 @@ describe('contentHash', () => {
   const secret = source({ type: 'Opaque', data: { password: 'c3VwZXJzZWNyZXQ=', user: 'YWRtaW4=' } });
 
   it('is 16 hex characters and never contains the data', () => {
-    const h = contentHash('Secret', secret);
+    const h = contentHash(K.Secret, secret);
     expect(h).toMatch(/^[0-9a-f]{16}$/);
     expect(h).not.toContain('c3VwZXJzZWNyZXQ');
     expect(h).not.toContain('supersecret');
@@ -76,30 +77,73 @@ describe('contentHash', () => {
 
   it('does not depend on key order', () => {
     const reordered = source({ data: { user: 'YWRtaW4=', password: 'c3VwZXJzZWNyZXQ=' }, type: 'Opaque' });
-    expect(contentHash('Secret', reordered)).toBe(contentHash('Secret', secret));
+    expect(contentHash(K.Secret, reordered)).toBe(contentHash(K.Secret, secret));
   });
 
   it('does not depend on metadata (labels, annotations, versions)', () => {
     const other = source({ type: 'Opaque', data: secret.data }, { labels: {}, annotations: {}, resourceVersion: '999', uid: 'other' });
-    expect(contentHash('Secret', other)).toBe(contentHash('Secret', secret));
+    expect(contentHash(K.Secret, other)).toBe(contentHash(K.Secret, secret));
   });
 
   it('changes with data, with the Secret type, and treats a missing type as Opaque', () => {
-    expect(contentHash('Secret', source({ type: 'Opaque', data: { user: 'eA==' } }))).not.toBe(contentHash('Secret', secret));
-    expect(contentHash('Secret', source({ type: 'kubernetes.io/tls', data: secret.data }))).not.toBe(contentHash('Secret', secret));
-    expect(contentHash('Secret', source({ data: secret.data }))).toBe(contentHash('Secret', secret));
+    expect(contentHash(K.Secret, source({ type: 'Opaque', data: { user: 'eA==' } }))).not.toBe(contentHash(K.Secret, secret));
+    expect(contentHash(K.Secret, source({ type: 'kubernetes.io/tls', data: secret.data }))).not.toBe(contentHash(K.Secret, secret));
+    expect(contentHash(K.Secret, source({ data: secret.data }))).toBe(contentHash(K.Secret, secret));
   });
 
   it('covers the replicated fields of each kind', () => {
-    expect(contentHash('ConfigMap', source({ binaryData: { a: 'AA==' } }))).not.toBe(contentHash('ConfigMap', source({})));
-    expect(contentHash('Role', source({ rules: [{ verbs: ['get'] }] }))).not.toBe(contentHash('Role', source({ rules: [{ verbs: ['list'] }] })));
+    expect(contentHash(K.ConfigMap, source({ binaryData: { a: 'AA==' } }))).not.toBe(contentHash(K.ConfigMap, source({})));
+    expect(contentHash(K.Role, source({ rules: [{ verbs: ['get'] }] }))).not.toBe(contentHash(K.Role, source({ rules: [{ verbs: ['list'] }] })));
     const ref = { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' };
-    expect(contentHash('RoleBinding', source({ roleRef: ref, subjects: [] })))
-      .not.toBe(contentHash('RoleBinding', source({ roleRef: { ...ref, name: 'q' }, subjects: [] })));
-    expect(contentHash('ServiceAccount', source({ imagePullSecrets: [{ name: 'a' }] })))
-      .not.toBe(contentHash('ServiceAccount', source({ imagePullSecrets: [{ name: 'b' }] })));
+    expect(contentHash(K.RoleBinding, source({ roleRef: ref, subjects: [] })))
+      .not.toBe(contentHash(K.RoleBinding, source({ roleRef: { ...ref, name: 'q' }, subjects: [] })));
+    expect(contentHash(K.ServiceAccount, source({ imagePullSecrets: [{ name: 'a' }] })))
+      .not.toBe(contentHash(K.ServiceAccount, source({ imagePullSecrets: [{ name: 'b' }] })));
     // Fields a kind does not replicate are not part of its hash.
-    expect(contentHash('ServiceAccount', source({ secrets: [{ name: 'tok' }] }))).toBe(contentHash('ServiceAccount', source({})));
+    expect(contentHash(K.ServiceAccount, source({ secrets: [{ name: 'tok' }] }))).toBe(contentHash(K.ServiceAccount, source({})));
+  });
+  it('hashes what v0.1 hashed (a changed hash would rewrite every replica after an upgrade)', () => {
+    const ref = { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' };
+    const cases: [keyof typeof K, Partial<KubeObject>, unknown][] = [
+      ['Secret', { data: { a: 'YQ==' } }, { type: 'Opaque', data: { a: 'YQ==' } }],
+      ['ConfigMap', { data: { a: 'b' } }, { data: { a: 'b' }, binaryData: {} }],
+      ['Role', {}, { rules: [] }],
+      ['RoleBinding', { roleRef: ref }, { subjects: [], roleRef: ref }],
+      ['ServiceAccount', { imagePullSecrets: [{ name: 'r' }] }, { imagePullSecrets: [{ name: 'r' }] }],
+    ];
+    for (const [kind, over, hashed] of cases) expect(contentHash(K[kind], source(over))).toBe(sha256Hex(canonical(hashed)).slice(0, 16));
+  });
+});
+
+describe('kinds allowed by --extra-kinds', () => {
+  const np = genericKind('NetworkPolicy', 'networking.k8s.io/v1', 'networkpolicies');
+  const spec = { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'] };
+  const src = () => source({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', spec, status: { conditions: [] } } as Partial<KubeObject>);
+
+  it('a push replica carries the source\'s spec, not its status, and no data-key bookkeeping', () => {
+    const r = desiredPushReplica(np, rule('NetworkPolicy'), src(), 'dst', undefined, NOW, 'trusted');
+    expect(r).toMatchObject({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', spec });
+    expect(r).not.toHaveProperty('status');
+    expect(r.metadata.annotations).not.toHaveProperty(A.replicatedKeys);
+    expect(r.metadata.annotations![P.contentHash]).toBe(contentHash(np, src()));
+  });
+
+  it('an update replaces the whole spec: keys gone from the source go from the replica', () => {
+    const live = desiredPushReplica(np, rule('NetworkPolicy'), src(), 'dst', undefined, NOW, 'trusted');
+    const changed = source({ spec: { podSelector: { matchLabels: { tier: 'db' } } } } as Partial<KubeObject>);
+    const next = desiredPushReplica(np, rule('NetworkPolicy'), changed, 'dst', live, LATER, 'trusted');
+    expect(next.spec).toEqual({ podSelector: { matchLabels: { tier: 'db' } } });
+    expect(differs(np, next, live)).toBe(true);
+    expect(needsRecreate(np, next, live)).toBe(false);
+  });
+
+  it('a pull copies the spec; a pull target whose source is gone keeps its content (an empty spec may be invalid)', () => {
+    const live = target({ spec: { podSelector: {} } } as Partial<KubeObject>, { [A.replicateFrom]: 'src/obj' });
+    const pulled = desiredPullTarget(np, live, src(), NOW);
+    expect(pulled.spec).toEqual(spec);
+    const cleared = clearedPullTarget(np, pulled)!;
+    expect(cleared.spec).toEqual(spec);
+    expect(cleared.metadata.annotations).not.toHaveProperty(A.replicatedFromVersion);
   });
 });
 
@@ -160,7 +204,7 @@ describe('desiredPushReplica', () => {
   });
 
   it('builds a new Secret replica: name, namespace, type, data, labels, provenance, replication annotations', () => {
-    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.Secret, rule('Secret'), secretSrc, 'dst', undefined, NOW, 'untrusted');
     expect(r).toEqual({
       apiVersion: 'v1', kind: 'Secret',
       metadata: {
@@ -168,7 +212,7 @@ describe('desiredPushReplica', () => {
         labels: { app: 'web', tier: 'x', [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' },
         annotations: {
           [P.source]: 'src/obj', [P.sourceUid]: 'uid-1', [P.rule]: 'annotation', [P.tier]: 'untrusted',
-          [P.contentHash]: contentHash('Secret', secretSrc),
+          [P.contentHash]: contentHash(K.Secret, secretSrc),
           [A.replicatedAt]: NOW, [A.replicatedFromVersion]: '100', [A.replicatedKeys]: '.dockerconfigjson',
         },
       },
@@ -179,13 +223,13 @@ describe('desiredPushReplica', () => {
   });
 
   it('never copies the source\'s annotations (no replicate-to on replicas, no loops)', () => {
-    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.Secret, rule('Secret'), secretSrc, 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.annotations).not.toHaveProperty([A.replicateTo]);
     expect(r.metadata.annotations).not.toHaveProperty(['example.com/note']);
   });
 
   it('does not copy the source\'s server fields or immutable flag', () => {
-    const r = desiredPushReplica('ConfigMap', rule('ConfigMap'), source({ data: { a: 'b' }, immutable: true }), 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.ConfigMap, rule('ConfigMap'), source({ data: { a: 'b' }, immutable: true }), 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.uid).toBeUndefined();
     expect(r.metadata.resourceVersion).toBeUndefined();
     expect(r.metadata.creationTimestamp).toBeUndefined();
@@ -193,11 +237,11 @@ describe('desiredPushReplica', () => {
   });
 
   it('defaults the Secret type to Opaque', () => {
-    expect(desiredPushReplica('Secret', rule('Secret'), source({ data: {} }), 'dst', undefined, NOW, 'untrusted').type).toBe('Opaque');
+    expect(desiredPushReplica(K.Secret, rule('Secret'), source({ data: {} }), 'dst', undefined, NOW, 'untrusted').type).toBe('Opaque');
   });
 
   it('does not set a type on ConfigMaps and always records replicated-keys for data kinds', () => {
-    const r = desiredPushReplica('ConfigMap', rule('ConfigMap'), source({}), 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.ConfigMap, rule('ConfigMap'), source({}), 'dst', undefined, NOW, 'untrusted');
     expect(r.type).toBeUndefined();
     expect(r.data).toBeUndefined();
     expect(r.binaryData).toBeUndefined();
@@ -208,24 +252,24 @@ describe('desiredPushReplica', () => {
 
   it('replaces the target\'s labels with the source\'s (mittwald), plus ours', () => {
     const live = target({ data: {} }, {}, { mine: 'yes', app: 'old' });
-    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', live, NOW, 'untrusted');
+    const r = desiredPushReplica(K.Secret, rule('Secret'), secretSrc, 'dst', live, NOW, 'untrusted');
     expect(r.metadata.labels).toEqual({ app: 'web', tier: 'x', [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' });
   });
 
   it('with strip-labels keeps only our own labels', () => {
-    const r = desiredPushReplica('Secret', rule('Secret', { stripLabels: true }), secretSrc, 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.Secret, rule('Secret', { stripLabels: true }), secretSrc, 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.labels).toEqual({ [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' });
   });
 
   it('does not let the source overwrite our labels', () => {
     const src = source({}, { labels: { [P.replicaLabel]: 'false', [P.sourceNamespaceLabel]: 'evil' } });
-    const r = desiredPushReplica('ConfigMap', rule('ConfigMap'), src, 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.ConfigMap, rule('ConfigMap'), src, 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.labels).toEqual({ [P.replicaLabel]: 'true', [P.sourceNamespaceLabel]: 'src' });
   });
 
   it('copies ownerReferences only with keep-owner-references', () => {
-    expect(desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', undefined, NOW, 'untrusted').metadata.ownerReferences).toBeUndefined();
-    const kept = desiredPushReplica('Secret', rule('Secret', { keepOwnerReferences: true }), secretSrc, 'dst', undefined, NOW, 'untrusted');
+    expect(desiredPushReplica(K.Secret, rule('Secret'), secretSrc, 'dst', undefined, NOW, 'untrusted').metadata.ownerReferences).toBeUndefined();
+    const kept = desiredPushReplica(K.Secret, rule('Secret', { keepOwnerReferences: true }), secretSrc, 'dst', undefined, NOW, 'untrusted');
     expect(kept.metadata.ownerReferences).toEqual(secretSrc.metadata.ownerReferences);
     expect(kept.metadata.ownerReferences).not.toBe(secretSrc.metadata.ownerReferences);
   });
@@ -234,18 +278,18 @@ describe('desiredPushReplica', () => {
     const theirs = [{ apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'p-1' }];
     const live = target({}, {}, {});
     live.metadata.ownerReferences = theirs;
-    expect(desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', live, NOW, 'untrusted').metadata.ownerReferences).toEqual(theirs);
-    expect(desiredPushReplica('Secret', rule('Secret', { keepOwnerReferences: true }), secretSrc, 'dst', live, NOW, 'untrusted').metadata.ownerReferences)
+    expect(desiredPushReplica(K.Secret, rule('Secret'), secretSrc, 'dst', live, NOW, 'untrusted').metadata.ownerReferences).toEqual(theirs);
+    expect(desiredPushReplica(K.Secret, rule('Secret', { keepOwnerReferences: true }), secretSrc, 'dst', live, NOW, 'untrusted').metadata.ownerReferences)
       .toEqual(secretSrc.metadata.ownerReferences);
     // keep-owner-references with a source that has none: the field is dropped rather than left empty.
     const noOwners = source({ data: {} }, { ownerReferences: [] });
-    expect(desiredPushReplica('Secret', rule('Secret', { keepOwnerReferences: true }), noOwners, 'dst', live, NOW, 'untrusted').metadata)
+    expect(desiredPushReplica(K.Secret, rule('Secret', { keepOwnerReferences: true }), noOwners, 'dst', live, NOW, 'untrusted').metadata)
       .not.toHaveProperty('ownerReferences');
   });
 
   it('starts from the live object: keeps its own annotations and keys, merges ours', () => {
     const live = withKeys('old', target({ type: 'Opaque', data: { old: 'bw==', own: 'eA==' } }, { 'team.example/owner': 'me', [A.replicatedAt]: 'then' }));
-    const r = desiredPushReplica('Secret', rule('Secret'), source({ data: { a: 'YQ==' } }), 'dst', live, NOW, 'untrusted');
+    const r = desiredPushReplica(K.Secret, rule('Secret'), source({ data: { a: 'YQ==' } }), 'dst', live, NOW, 'untrusted');
     expect(r.data).toEqual({ a: 'YQ==', own: 'eA==' });
     expect(r.metadata.annotations).toMatchObject({ 'team.example/owner': 'me', [A.replicatedAt]: NOW, [A.replicatedKeys]: 'a' });
     expect(r.metadata.uid).toBe('uid-t');
@@ -255,29 +299,29 @@ describe('desiredPushReplica', () => {
 
   it('takes the source\'s Secret type even over an existing target\'s (a change is a recreate)', () => {
     const live = target({ type: 'Opaque', data: {} });
-    const r = desiredPushReplica('Secret', rule('Secret'), secretSrc, 'dst', live, NOW, 'untrusted');
+    const r = desiredPushReplica(K.Secret, rule('Secret'), secretSrc, 'dst', live, NOW, 'untrusted');
     expect(r.type).toBe('kubernetes.io/dockerconfigjson');
-    expect(needsRecreate('Secret', r, live)).toBe(true);
+    expect(needsRecreate(K.Secret, r, live)).toBe(true);
   });
 
   it('records the policy uid for policy rules and drops a stale one for annotation rules', () => {
     const pol = rule('Secret', { origin: { type: 'policy', name: 'p1', uid: 'pu-1' }, id: 'policy/p1' });
-    const r = desiredPushReplica('Secret', pol, source({}), 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.Secret, pol, source({}), 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.annotations).toMatchObject({ [P.rule]: 'policy/p1', [P.policyUid]: 'pu-1' });
-    const again = desiredPushReplica('Secret', rule('Secret'), source({}), 'dst', r, NOW, 'untrusted');
+    const again = desiredPushReplica(K.Secret, rule('Secret'), source({}), 'dst', r, NOW, 'untrusted');
     expect(again.metadata.annotations![P.rule]).toBe('annotation');
     expect(again.metadata.annotations).not.toHaveProperty([P.policyUid]);
   });
 
   it('uses the rule\'s source namespace for provenance', () => {
-    const r = desiredPushReplica('ConfigMap', rule('ConfigMap', { source: { kind: 'ConfigMap', namespace: 'other', name: 'obj' } }), source({}), 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.ConfigMap, rule('ConfigMap', { source: { kind: 'ConfigMap', namespace: 'other', name: 'obj' } }), source({}), 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.annotations![P.source]).toBe('other/obj');
     expect(r.metadata.labels![P.sourceNamespaceLabel]).toBe('other');
   });
 
   it('copies rules for Roles (deeply), without replicated-keys', () => {
     const src = source({ rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] });
-    const r = desiredPushReplica('Role', rule('Role'), src, 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.Role, rule('Role'), src, 'dst', undefined, NOW, 'untrusted');
     expect(r.apiVersion).toBe('rbac.authorization.k8s.io/v1');
     expect(r.kind).toBe('Role');
     expect(r.rules).toEqual(src.rules);
@@ -291,14 +335,14 @@ describe('desiredPushReplica', () => {
       subjects: [{ kind: 'ServiceAccount', name: 'sa', namespace: 'src' }],
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' },
     });
-    const r = desiredPushReplica('RoleBinding', rule('RoleBinding'), src, 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.RoleBinding, rule('RoleBinding'), src, 'dst', undefined, NOW, 'untrusted');
     expect(r.subjects).toEqual(src.subjects);
     expect(r.roleRef).toEqual(src.roleRef);
   });
 
   it('copies only imagePullSecrets for ServiceAccounts', () => {
     const src = source({ imagePullSecrets: [{ name: 'reg' }], secrets: [{ name: 'tok' }], automountServiceAccountToken: false });
-    const r = desiredPushReplica('ServiceAccount', rule('ServiceAccount'), src, 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.ServiceAccount, rule('ServiceAccount'), src, 'dst', undefined, NOW, 'untrusted');
     expect(r.imagePullSecrets).toEqual([{ name: 'reg' }]);
     expect(r.secrets).toBeUndefined();
     expect(r.automountServiceAccountToken).toBeUndefined();
@@ -306,7 +350,7 @@ describe('desiredPushReplica', () => {
 
   it('writes an empty replicated-from-version when the source has no resourceVersion', () => {
     const src = source({}, { resourceVersion: undefined, uid: undefined });
-    const r = desiredPushReplica('ServiceAccount', rule('ServiceAccount'), src, 'dst', undefined, NOW, 'untrusted');
+    const r = desiredPushReplica(K.ServiceAccount, rule('ServiceAccount'), src, 'dst', undefined, NOW, 'untrusted');
     expect(r.metadata.annotations).toMatchObject({ [A.replicatedFromVersion]: '', [P.sourceUid]: '' });
   });
 });
@@ -316,7 +360,7 @@ describe('desiredPullTarget', () => {
     const live = withKeys('gone', target({ type: 'kubernetes.io/tls', data: { gone: 'Zw==', 'tls.crt': 'bWluZQ==' } },
       { [A.replicateFrom]: 'src/obj', mine: 'x' }, { team: 'a' }));
     const src = source({ type: 'Opaque', data: { 'tls.key': 'a2V5' } });
-    const out = desiredPullTarget('Secret', live, src, NOW);
+    const out = desiredPullTarget(K.Secret, live, src, NOW);
     expect(out.data).toEqual({ 'tls.crt': 'bWluZQ==', 'tls.key': 'a2V5' });
     expect(out.type).toBe('kubernetes.io/tls');
     expect(out.metadata.labels).toEqual({ team: 'a' });
@@ -327,21 +371,21 @@ describe('desiredPullTarget', () => {
   });
 
   it('copies binaryData for ConfigMaps', () => {
-    const out = desiredPullTarget('ConfigMap', target({}, { [A.replicateFrom]: 'src/obj' }), source({ binaryData: { b: 'AA==' } }), NOW);
+    const out = desiredPullTarget(K.ConfigMap, target({}, { [A.replicateFrom]: 'src/obj' }), source({ binaryData: { b: 'AA==' } }), NOW);
     expect(out.binaryData).toEqual({ b: 'AA==' });
     expect(out).not.toHaveProperty('data');
   });
 
   it('replaces Role rules wholesale', () => {
     const live = target({ rules: [{ verbs: ['delete'], resources: ['x'] }] });
-    expect(desiredPullTarget('Role', live, source({ rules: [{ verbs: ['get'] }] }), NOW).rules).toEqual([{ verbs: ['get'] }]);
-    expect(desiredPullTarget('Role', live, source({}), NOW).rules).toEqual([]);
+    expect(desiredPullTarget(K.Role, live, source({ rules: [{ verbs: ['get'] }] }), NOW).rules).toEqual([{ verbs: ['get'] }]);
+    expect(desiredPullTarget(K.Role, live, source({}), NOW).rules).toEqual([]);
   });
 
   it('copies only subjects for RoleBindings: roleRef is immutable and stays', () => {
     const live = target({ roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'mine' }, subjects: [] });
     const src = source({ roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' }, subjects: [{ kind: 'User', name: 'u' }] });
-    const out = desiredPullTarget('RoleBinding', live, src, NOW);
+    const out = desiredPullTarget(K.RoleBinding, live, src, NOW);
     expect(out.roleRef).toEqual(live.roleRef);
     expect(out.subjects).toEqual([{ kind: 'User', name: 'u' }]);
     expect(out.metadata.annotations).not.toHaveProperty([A.replicatedKeys]);
@@ -349,7 +393,7 @@ describe('desiredPullTarget', () => {
 
   it('copies only imagePullSecrets for ServiceAccounts', () => {
     const live = target({ secrets: [{ name: 'own-token' }] });
-    const out = desiredPullTarget('ServiceAccount', live, source({ imagePullSecrets: [{ name: 'reg' }], secrets: [{ name: 'theirs' }] }), NOW);
+    const out = desiredPullTarget(K.ServiceAccount, live, source({ imagePullSecrets: [{ name: 'reg' }], secrets: [{ name: 'theirs' }] }), NOW);
     expect(out.imagePullSecrets).toEqual([{ name: 'reg' }]);
     expect(out.secrets).toEqual([{ name: 'own-token' }]);
   });
@@ -357,13 +401,13 @@ describe('desiredPullTarget', () => {
 
 describe('clearedPullTarget', () => {
   it('is undefined when nothing was ever replicated into the target', () => {
-    expect(clearedPullTarget('Secret', target({ data: { a: 'YQ==' } }, { [A.replicateFrom]: 's/x' }))).toBeUndefined();
+    expect(clearedPullTarget(K.Secret, target({ data: { a: 'YQ==' } }, { [A.replicateFrom]: 's/x' }))).toBeUndefined();
   });
 
   it('removes only the replicated keys (mittwald removes all of data) and the replication annotations', () => {
     const live = withKeys('a,b', target({ data: { a: '1', own: '2' }, binaryData: { b: '3', ownbin: '4' } },
       { [A.replicateFrom]: 's/x', [A.replicatedAt]: 't', [A.replicatedFromVersion]: '9', other: 'o' }));
-    const out = clearedPullTarget('ConfigMap', live)!;
+    const out = clearedPullTarget(K.ConfigMap, live)!;
     expect(out.data).toEqual({ own: '2' });
     expect(out.binaryData).toEqual({ ownbin: '4' });
     expect(out.metadata.annotations).toEqual({ [A.replicateFrom]: 's/x', other: 'o' });
@@ -372,17 +416,17 @@ describe('clearedPullTarget', () => {
 
   it('works from replicated-from-version alone (kinds without keys)', () => {
     const ann = { [A.replicatedFromVersion]: '3' };
-    expect(clearedPullTarget('Role', target({ rules: [{ verbs: ['get'] }] }, ann))!.rules).toEqual([]);
-    expect(clearedPullTarget('RoleBinding', target({ subjects: [{ kind: 'User', name: 'u' }] }, ann))!.subjects).toEqual([]);
-    expect(clearedPullTarget('ServiceAccount', target({ imagePullSecrets: [{ name: 'r' }] }, ann))!.imagePullSecrets).toEqual([]);
+    expect(clearedPullTarget(K.Role, target({ rules: [{ verbs: ['get'] }] }, ann))!.rules).toEqual([]);
+    expect(clearedPullTarget(K.RoleBinding, target({ subjects: [{ kind: 'User', name: 'u' }] }, ann))!.subjects).toEqual([]);
+    expect(clearedPullTarget(K.ServiceAccount, target({ imagePullSecrets: [{ name: 'r' }] }, ann))!.imagePullSecrets).toEqual([]);
   });
 });
 
 describe('strippedReplica', () => {
   it('keeps the object with its own keys, minus what we put there (keys, labels, annotations)', () => {
-    const live = desiredPushReplica('Secret', rule('Secret', { origin: { type: 'policy', name: 'p', uid: 'u' } }),
+    const live = desiredPushReplica(K.Secret, rule('Secret', { origin: { type: 'policy', name: 'p', uid: 'u' } }),
       source({ data: { a: 'YQ==' } }), 'dst', target({ data: { own: 'bw==' } }, { keep: 'me' }, { team: 'x' }), NOW, 'untrusted');
-    const out = strippedReplica('Secret', live);
+    const out = strippedReplica(K.Secret, live);
     expect(out.data).toEqual({ own: 'bw==' });
     expect(out.metadata.annotations).toEqual({ keep: 'me' });
     expect(out.metadata.labels).toEqual({ app: 'web', tier: 'x' });
@@ -391,7 +435,7 @@ describe('strippedReplica', () => {
 
   it('without replication annotations only removes our marks', () => {
     const live = target({ data: { own: 'bw==' } }, { [P.source]: 'a/b', [P.contentHash]: 'h', mine: '1' }, { [P.replicaLabel]: 'true', x: 'y' });
-    const out = strippedReplica('ConfigMap', live);
+    const out = strippedReplica(K.ConfigMap, live);
     expect(out.data).toEqual({ own: 'bw==' });
     expect(out.metadata.annotations).toEqual({ mine: '1' });
     expect(out.metadata.labels).toEqual({ x: 'y' });
@@ -400,12 +444,12 @@ describe('strippedReplica', () => {
 
 describe('differs', () => {
   const src = source({ type: 'Opaque', data: { a: 'YQ==' } });
-  const replica = desiredPushReplica('Secret', rule('Secret'), src, 'dst', undefined, NOW, 'untrusted');
+  const replica = desiredPushReplica(K.Secret, rule('Secret'), src, 'dst', undefined, NOW, 'untrusted');
 
   it('ignores replicated-at and replicated-from-version', () => {
-    const newer = desiredPushReplica('Secret', rule('Secret'), { ...src, metadata: { ...src.metadata, resourceVersion: '101' } }, 'dst', replica, LATER, 'untrusted');
+    const newer = desiredPushReplica(K.Secret, rule('Secret'), { ...src, metadata: { ...src.metadata, resourceVersion: '101' } }, 'dst', replica, LATER, 'untrusted');
     expect(newer.metadata.annotations![A.replicatedAt]).toBe(LATER);
-    expect(differs('Secret', newer, replica)).toBe(false);
+    expect(differs(K.Secret, newer, replica)).toBe(false);
   });
 
   it('ignores server fields and key order', () => {
@@ -413,12 +457,12 @@ describe('differs', () => {
     live.metadata.uid = 'u'; live.metadata.resourceVersion = '5'; live.metadata.creationTimestamp = 'c';
     live.data = { ...live.data };
     live.metadata.labels = Object.fromEntries(Object.entries(live.metadata.labels!).reverse());
-    expect(differs('Secret', replica, live)).toBe(false);
+    expect(differs(K.Secret, replica, live)).toBe(false);
   });
 
   it('treats missing and empty maps alike', () => {
-    expect(differs('ConfigMap', target({}, {}), target({ data: {}, binaryData: {} }, {}, {}))).toBe(false);
-    expect(differs('Secret', target({}), target({ type: 'Opaque' }))).toBe(false);
+    expect(differs(K.ConfigMap, target({}, {}), target({ data: {}, binaryData: {} }, {}, {}))).toBe(false);
+    expect(differs(K.Secret, target({}), target({ type: 'Opaque' }))).toBe(false);
   });
 
   it.each<[string, (o: KubeObject) => void]>([
@@ -433,14 +477,14 @@ describe('differs', () => {
   ])('notices a change of %s', (_name, edit) => {
     const live = structuredClone(replica);
     edit(live);
-    expect(differs('Secret', replica, live)).toBe(true);
+    expect(differs(K.Secret, replica, live)).toBe(true);
   });
 
   it('only compares the fields of the given kind', () => {
-    expect(differs('ServiceAccount', target({ secrets: [{ name: 'a' }] }), target({ secrets: [{ name: 'b' }] }))).toBe(false);
-    expect(differs('ServiceAccount', target({ imagePullSecrets: [{ name: 'a' }] }), target({ imagePullSecrets: [{ name: 'b' }] }))).toBe(true);
-    expect(differs('Role', target({ rules: [{ verbs: ['get', 'list'] }] }), target({ rules: [{ verbs: ['list', 'get'] }] }))).toBe(true);
-    expect(differs('RoleBinding', target({ subjects: [] }), target({}))).toBe(false);
+    expect(differs(K.ServiceAccount, target({ secrets: [{ name: 'a' }] }), target({ secrets: [{ name: 'b' }] }))).toBe(false);
+    expect(differs(K.ServiceAccount, target({ imagePullSecrets: [{ name: 'a' }] }), target({ imagePullSecrets: [{ name: 'b' }] }))).toBe(true);
+    expect(differs(K.Role, target({ rules: [{ verbs: ['get', 'list'] }] }), target({ rules: [{ verbs: ['list', 'get'] }] }))).toBe(true);
+    expect(differs(K.RoleBinding, target({ subjects: [] }), target({}))).toBe(false);
   });
 });
 
@@ -448,32 +492,32 @@ describe('needsRecreate', () => {
   const ref = { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' };
 
   it('recreates a RoleBinding whose roleRef changes, and only then', () => {
-    expect(needsRecreate('RoleBinding', target({ roleRef: ref }), target({ roleRef: { ...ref, name: 'other' } }))).toBe(true);
-    expect(needsRecreate('RoleBinding', target({ roleRef: ref }), target({ roleRef: { ...ref, kind: 'ClusterRole' } }))).toBe(true);
-    expect(needsRecreate('RoleBinding', target({ roleRef: ref, subjects: [{ kind: 'User', name: 'u' }] }), target({ roleRef: { name: 'r', kind: 'Role', apiGroup: 'rbac.authorization.k8s.io' } })))
+    expect(needsRecreate(K.RoleBinding, target({ roleRef: ref }), target({ roleRef: { ...ref, name: 'other' } }))).toBe(true);
+    expect(needsRecreate(K.RoleBinding, target({ roleRef: ref }), target({ roleRef: { ...ref, kind: 'ClusterRole' } }))).toBe(true);
+    expect(needsRecreate(K.RoleBinding, target({ roleRef: ref, subjects: [{ kind: 'User', name: 'u' }] }), target({ roleRef: { name: 'r', kind: 'Role', apiGroup: 'rbac.authorization.k8s.io' } })))
       .toBe(false);
   });
 
   it('recreates a Secret whose type changes (type is immutable), treating no type as Opaque', () => {
-    expect(needsRecreate('Secret', target({ type: 'kubernetes.io/tls' }), target({ type: 'Opaque' }))).toBe(true);
-    expect(needsRecreate('Secret', target({ type: 'Opaque' }), target({}))).toBe(false);
-    expect(needsRecreate('Secret', target({}), target({ type: 'Opaque' }))).toBe(false);
+    expect(needsRecreate(K.Secret, target({ type: 'kubernetes.io/tls' }), target({ type: 'Opaque' }))).toBe(true);
+    expect(needsRecreate(K.Secret, target({ type: 'Opaque' }), target({}))).toBe(false);
+    expect(needsRecreate(K.Secret, target({}), target({ type: 'Opaque' }))).toBe(false);
   });
 
   it('recreates an immutable Secret or ConfigMap whose data must change', () => {
-    expect(needsRecreate('Secret', target({ data: { a: 'Yg==' } }), target({ data: { a: 'YQ==' }, immutable: true }))).toBe(true);
-    expect(needsRecreate('ConfigMap', target({ binaryData: { a: 'Yg==' } }), target({ immutable: true }))).toBe(true);
-    expect(needsRecreate('ConfigMap', target({ data: { a: 'Yg==' } }), target({ data: { a: 'YQ==' } }))).toBe(false);
+    expect(needsRecreate(K.Secret, target({ data: { a: 'Yg==' } }), target({ data: { a: 'YQ==' }, immutable: true }))).toBe(true);
+    expect(needsRecreate(K.ConfigMap, target({ binaryData: { a: 'Yg==' } }), target({ immutable: true }))).toBe(true);
+    expect(needsRecreate(K.ConfigMap, target({ data: { a: 'Yg==' } }), target({ data: { a: 'YQ==' } }))).toBe(false);
   });
 
   it('does not recreate an immutable Secret or ConfigMap whose data is already right (or it would loop)', () => {
-    expect(needsRecreate('Secret', target({ data: { a: 'YQ==' }, immutable: true }), target({ data: { a: 'YQ==' }, immutable: true }))).toBe(false);
+    expect(needsRecreate(K.Secret, target({ data: { a: 'YQ==' }, immutable: true }), target({ data: { a: 'YQ==' }, immutable: true }))).toBe(false);
     // Labels and annotations of an immutable object can be updated in place.
-    expect(needsRecreate('ConfigMap', target({ data: { a: 'x' } }, { n: '1' }), target({ data: { a: 'x' }, immutable: true }, { n: '2' }))).toBe(false);
+    expect(needsRecreate(K.ConfigMap, target({ data: { a: 'x' } }, { n: '1' }), target({ data: { a: 'x' }, immutable: true }, { n: '2' }))).toBe(false);
   });
 
   it('never recreates Roles or ServiceAccounts', () => {
-    expect(needsRecreate('Role', target({ rules: [{ verbs: ['get'] }] }), target({ rules: [] }))).toBe(false);
-    expect(needsRecreate('ServiceAccount', target({ imagePullSecrets: [{ name: 'a' }] }), target({}))).toBe(false);
+    expect(needsRecreate(K.Role, target({ rules: [{ verbs: ['get'] }] }), target({ rules: [] }))).toBe(false);
+    expect(needsRecreate(K.ServiceAccount, target({ imagePullSecrets: [{ name: 'a' }] }), target({}))).toBe(false);
   });
 });

@@ -1,11 +1,11 @@
 // The desired state of one target object, computed from its source and what is there now.
-import { kindInfo, type Kind } from '../model/kinds.ts';
-import type { KubeObject } from '../model/objects.ts';
+import { contentFields, copiedFields, type KindSpec } from '../model/kinds.ts';
+import { fieldOf, setField, type KubeObject } from '../model/objects.ts';
 import { sha256Hex } from '../model/sha256.ts';
 import type { PushRule, Tier } from '../rules/types.ts';
 import { ruleLabel } from '../rules/rule-id.ts';
 import { annotations as A, lastAppliedAnnotation, mittwaldPrefix, ourPrefix, provenance as P, volatileAnnotations } from '../rules/vocabulary.ts';
-import { hasData, replicatedKeys } from './ownership.ts';
+import { replicatedKeys } from './ownership.ts';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -17,16 +17,6 @@ export function canonical(value: unknown): string {
       : v);
 }
 
-/** The fields each kind replicates (beyond metadata). */
-function content(kind: Kind, obj: KubeObject): Record<string, unknown> {
-  switch (kind) {
-    case 'Secret': return { type: obj.type ?? 'Opaque', data: obj.data ?? {} };
-    case 'ConfigMap': return { data: obj.data ?? {}, binaryData: obj.binaryData ?? {} };
-    case 'Role': return { rules: obj.rules ?? [] };
-    case 'RoleBinding': return { subjects: obj.subjects ?? [], roleRef: obj.roleRef };
-    case 'ServiceAccount': return { imagePullSecrets: obj.imagePullSecrets ?? [] };
-  }
-}
 
 const hashes = new WeakMap<KubeObject, string>();
 
@@ -34,9 +24,9 @@ const hashes = new WeakMap<KubeObject, string>();
  * A short digest of replicated content (never the content itself: it may be a Secret). Remembered per object:
  * a source fanned out to thousands of namespaces is hashed once per version, not once per target.
  */
-export function contentHash(kind: Kind, obj: KubeObject): string {
+export function contentHash(spec: KindSpec, obj: KubeObject): string {
   let h = hashes.get(obj);
-  if (h === undefined) hashes.set(obj, (h = sha256Hex(canonical(content(kind, obj))).slice(0, 16)));
+  if (h === undefined) hashes.set(obj, (h = sha256Hex(canonical(contentFields(spec, obj))).slice(0, 16)));
   return h;
 }
 
@@ -51,6 +41,7 @@ interface MergedData {
  * (from data and binaryData alike), keys the target had itself are kept.
  */
 export function mergeData(live: KubeObject | undefined, source: KubeObject): MergedData {
+  // Secrets have no binaryData: both maps are merged alike for every kind with data.
   const data = { ...(live?.data ?? {}) };
   const binaryData = { ...(live?.binaryData ?? {}) };
   const sourceKeys = new Set([...Object.keys(source.data ?? {}), ...Object.keys(source.binaryData ?? {})]);
@@ -69,21 +60,21 @@ export function mergeData(live: KubeObject | undefined, source: KubeObject): Mer
   };
 }
 
-function replicationAnnotations(kind: Kind, source: KubeObject, keys: string[] | undefined, now: string): Record<string, string> {
+function replicationAnnotations(spec: KindSpec, source: KubeObject, keys: string[] | undefined, now: string): Record<string, string> {
   const out: Record<string, string> = {
     [A.replicatedAt]: now,
     [A.replicatedFromVersion]: source.metadata.resourceVersion ?? '',
   };
-  if (hasData(kind)) out[A.replicatedKeys] = (keys ?? []).join(',');
+  if (spec.dataMaps) out[A.replicatedKeys] = (keys ?? []).join(',');
   return out;
 }
 
 /** The push replica `rule` wants in `namespace`, starting from the live object when there is one. */
-export function desiredPushReplica(kind: Kind, rule: PushRule, sourceObj: KubeObject, namespace: string, live: KubeObject | undefined, now: string, tier: Tier): KubeObject {
+export function desiredPushReplica(spec: KindSpec, rule: PushRule, sourceObj: KubeObject, namespace: string, live: KubeObject | undefined, now: string, tier: Tier): KubeObject {
   let source = sourceObj;
   const base: KubeObject = live ? clone(live) : { metadata: { name: source.metadata.name, namespace } };
-  base.apiVersion = kindInfo[kind].apiVersion;
-  base.kind = kind;
+  base.apiVersion = spec.apiVersion;
+  base.kind = spec.kind;
   const m = base.metadata;
   const carry = rule.carry;
   const sourceLabels = Object.entries(source.metadata.labels ?? {}).filter(([k]) => !carry?.labels || carry.labels(k));
@@ -95,13 +86,13 @@ export function desiredPushReplica(kind: Kind, rule: PushRule, sourceObj: KubeOb
   };
   if (rule.keepOwnerReferences) m.ownerReferences = clone(source.metadata.ownerReferences ?? []);
   if (m.ownerReferences?.length === 0) delete m.ownerReferences;
-  const keys = copyContent(kind, base, live, source, 'push');
+  const keys = copyContent(spec, base, live, source, 'push');
   const provenance: Record<string, string> = {
     [P.source]: `${rule.source.namespace}/${rule.source.name}`,
     [P.sourceUid]: source.metadata.uid ?? '',
     [P.rule]: ruleLabel(rule.origin),
     [P.tier]: tier,
-    [P.contentHash]: contentHash(kind, source),
+    [P.contentHash]: contentHash(spec, source),
   };
   if (rule.origin.type === 'policy') provenance[P.policyUid] = rule.origin.uid;
   if (rule.deletionPolicy === 'Orphan') provenance[P.deletionPolicy] = 'Orphan';
@@ -111,7 +102,7 @@ export function desiredPushReplica(kind: Kind, rule: PushRule, sourceObj: KubeOb
   const carried = carry?.annotations
     ? Object.fromEntries(Object.entries(source.metadata.annotations ?? {}).filter(([k]) => carry.annotations!(k) && !isBookkeeping(k)))
     : {};
-  m.annotations = { ...kept, ...carried, ...provenance, ...replicationAnnotations(kind, source, keys, now) };
+  m.annotations = { ...kept, ...carried, ...provenance, ...replicationAnnotations(spec, source, keys, now) };
   return base;
 }
 
@@ -138,62 +129,42 @@ export function orphanedReplica(live: KubeObject): KubeObject {
 }
 
 /**
- * Copies what `kind` replicates from `source` onto `out` (data merged with `live`); returns the replicated keys.
- * A push also sets the Secret type and the RoleBinding roleRef; a pull leaves the target's own (roleRef is immutable).
+ * Copies what `spec` replicates from `source` onto `out` (data maps merged with `live`); returns the replicated keys.
+ * A push also sets the push-only fields (a Secret's type, a RoleBinding's roleRef); a pull leaves the target's own.
  */
-function copyContent(kind: Kind, out: KubeObject, live: KubeObject | undefined, source: KubeObject, mode: 'push' | 'pull'): string[] | undefined {
-  switch (kind) {
-    case 'Secret':
-    case 'ConfigMap': {
-      const merged = mergeData(live, source);
-      out.data = merged.data;
-      out.binaryData = merged.binaryData;
-      if (!out.data) delete out.data;
-      if (!out.binaryData) delete out.binaryData;
-      if (kind === 'Secret' && mode === 'push') out.type = source.type ?? 'Opaque';
-      return merged.keys;
-    }
-    case 'Role':
-      out.rules = clone(source.rules ?? []);
-      return undefined;
-    case 'RoleBinding':
-      out.subjects = clone(source.subjects ?? []);
-      if (mode === 'push') out.roleRef = clone(source.roleRef);
-      return undefined;
-    case 'ServiceAccount':
-      out.imagePullSecrets = clone(source.imagePullSecrets ?? []);
-      return undefined;
-  }
+function copyContent(spec: KindSpec, out: KubeObject, live: KubeObject | undefined, source: KubeObject, mode: 'push' | 'pull'): string[] | undefined {
+  const absent = new Map(spec.fields === 'specOrRest' ? [] : spec.fields.map((f) => [f.name, f.absent]));
+  for (const name of copiedFields(spec, source, mode)) setField(out, name, clone(fieldOf(source, name) ?? absent.get(name)));
+  if (!spec.dataMaps) return undefined;
+  const merged = mergeData(live, source);
+  for (const m of ['data', 'binaryData'] as const) setField(out, m, merged[m]);
+  return merged.keys;
 }
 
 /** The pull target after copying from `source` (mittwald's pull: only the replicated fields change). */
-export function desiredPullTarget(kind: Kind, live: KubeObject, source: KubeObject, now: string): KubeObject {
+export function desiredPullTarget(spec: KindSpec, live: KubeObject, source: KubeObject, now: string): KubeObject {
   const out = clone(live);
-  const keys = copyContent(kind, out, live, source, 'pull');
-  out.metadata.annotations = { ...(out.metadata.annotations ?? {}), ...replicationAnnotations(kind, source, keys, now) };
+  const keys = copyContent(spec, out, live, source, 'pull');
+  out.metadata.annotations = { ...(out.metadata.annotations ?? {}), ...replicationAnnotations(spec, source, keys, now) };
   return out;
 }
 
 /**
  * The pull target once its source is gone: only what was replicated is removed (mittwald removes the whole
- * `data`, including the target's own keys). Undefined when nothing was ever replicated into it.
+ * `data`, including the target's own keys). Undefined when nothing was ever replicated into it. Fields without a
+ * `cleared` value (a roleRef, a kind allowed by --extra-kinds, whose empty form may not be valid) stay as they are.
  */
-export function clearedPullTarget(kind: Kind, live: KubeObject): KubeObject | undefined {
+export function clearedPullTarget(spec: KindSpec, live: KubeObject): KubeObject | undefined {
   const a = live.metadata.annotations ?? {};
   if (!(A.replicatedFromVersion in a) && !(A.replicatedKeys in a)) return undefined;
   const out = clone(live);
-  switch (kind) {
-    case 'Secret':
-    case 'ConfigMap':
-      for (const k of replicatedKeys(live)) {
-        if (out.data) delete out.data[k];
-        if (out.binaryData) delete out.binaryData[k];
-      }
-      break;
-    case 'Role': out.rules = []; break;
-    case 'RoleBinding': out.subjects = []; break;
-    case 'ServiceAccount': out.imagePullSecrets = []; break;
+  if (spec.dataMaps) {
+    for (const k of replicatedKeys(live)) {
+      if (out.data) delete out.data[k];
+      if (out.binaryData) delete out.binaryData[k];
+    }
   }
+  for (const f of spec.fields === 'specOrRest' ? [] : spec.fields) if (f.cleared !== undefined) setField(out, f.name, clone(f.cleared));
   const annotations = { ...out.metadata.annotations };
   for (const k of [A.replicatedKeys, A.replicatedFromVersion, A.replicatedAt]) delete annotations[k];
   out.metadata.annotations = annotations;
@@ -201,8 +172,8 @@ export function clearedPullTarget(kind: Kind, live: KubeObject): KubeObject | un
 }
 
 /** A replica that no rule wants any more, but which holds keys of its own: keep it, minus what we put there. */
-export function strippedReplica(kind: Kind, live: KubeObject): KubeObject {
-  const out = clearedPullTarget(kind, live) ?? clone(live);
+export function strippedReplica(spec: KindSpec, live: KubeObject): KubeObject {
+  const out = clearedPullTarget(spec, live) ?? clone(live);
   const labels = { ...out.metadata.labels };
   delete labels[P.replicaLabel];
   delete labels[P.sourceNamespaceLabel];
@@ -220,18 +191,18 @@ function comparableMetadata(obj: KubeObject): Record<string, unknown> {
   return { labels: obj.metadata.labels ?? {}, annotations, ownerReferences: obj.metadata.ownerReferences ?? [] };
 }
 
-function comparable(kind: Kind, obj: KubeObject): string {
-  return canonical({ ...comparableMetadata(obj), ...content(kind, obj) });
+function comparable(spec: KindSpec, obj: KubeObject): string {
+  return canonical({ ...comparableMetadata(obj), content: contentFields(spec, obj) });
 }
 
-/** Whether two objects of `kind` carry the same replicated content (metadata aside). */
-export function sameContent(kind: Kind, a: KubeObject, b: KubeObject): boolean {
-  return canonical(content(kind, a)) === canonical(content(kind, b));
+/** Whether two objects of a kind carry the same replicated content (metadata aside). */
+export function sameContent(spec: KindSpec, a: KubeObject, b: KubeObject): boolean {
+  return canonical(contentFields(spec, a)) === canonical(contentFields(spec, b));
 }
 
 /** Whether writing `desired` would change anything that matters (timestamps and source versions do not). */
-export function differs(kind: Kind, desired: KubeObject, live: KubeObject): boolean {
-  return comparable(kind, desired) !== comparable(kind, live);
+export function differs(spec: KindSpec, desired: KubeObject, live: KubeObject): boolean {
+  return comparable(spec, desired) !== comparable(spec, live);
 }
 
 /**
@@ -262,7 +233,7 @@ function mapPatch(before: Record<string, string> | undefined, after: Record<stri
  * (mittwald's merge, see mergeData). A field the API server will not change in place (a Secret's type, a roleRef,
  * an immutable object's data) makes it refuse the patch (422): the caller then writes from the whole object.
  */
-export function replicaPatch(kind: Kind, desired: KubeObject, live: KubeObject): MergePatch {
+export function replicaPatch(spec: KindSpec, desired: KubeObject, live: KubeObject): MergePatch {
   const metadata: MergePatch = {
     resourceVersion: live.metadata.resourceVersion ?? null,
     labels: mapPatch(live.metadata.labels, desired.metadata.labels),
@@ -271,8 +242,8 @@ export function replicaPatch(kind: Kind, desired: KubeObject, live: KubeObject):
   if (canonical(desired.metadata.ownerReferences ?? []) !== canonical(live.metadata.ownerReferences ?? [])) {
     metadata.ownerReferences = (desired.metadata.ownerReferences ?? null) as JsonValue;
   }
-  const patch: MergePatch = { metadata, ...(content(kind, desired) as MergePatch) };
-  if (hasData(kind)) {
+  const patch: MergePatch = { metadata, ...(contentFields(spec, desired) as MergePatch) };
+  if (spec.dataMaps) {
     const keep = new Set([...Object.keys(desired.data ?? {}), ...Object.keys(desired.binaryData ?? {})]);
     const gone = replicatedKeys(live).filter((k) => !keep.has(k));
     const keyPatch = (set: Record<string, string> | undefined, moved: Record<string, string> | undefined) => {
@@ -285,18 +256,19 @@ export function replicaPatch(kind: Kind, desired: KubeObject, live: KubeObject):
     const data = keyPatch(desired.data, desired.binaryData);
     if (data) patch.data = data;
     // Secrets have no binaryData.
-    const binaryData = kind === 'ConfigMap' && keyPatch(desired.binaryData, desired.data);
+    const binaryData = spec.dataMaps.includes('binaryData') && keyPatch(desired.binaryData, desired.data);
     if (binaryData) patch.binaryData = binaryData;
   }
   return patch;
 }
 
 /** Fields the API server will not change in place: a difference means delete and create again. */
-export function needsRecreate(kind: Kind, desired: KubeObject, live: KubeObject): boolean {
-  if (kind === 'RoleBinding') return canonical(desired.roleRef) !== canonical(live.roleRef);
-  if (kind === 'Secret' && (desired.type ?? 'Opaque') !== (live.type ?? 'Opaque')) return true;
+export function needsRecreate(spec: KindSpec, desired: KubeObject, live: KubeObject): boolean {
+  const value = (o: KubeObject, name: string, absent: unknown) => canonical(fieldOf(o, name) ?? absent);
+  const fixed = spec.fields === 'specOrRest' ? [] : spec.fields.filter((f) => f.recreate);
+  if (fixed.some((f) => value(desired, f.name, f.absent) !== value(live, f.name, f.absent))) return true;
   // An immutable Secret/ConfigMap only needs a new object when its content must change (metadata stays updatable);
   // recreating one that is already right would recreate it again on every reconcile.
-  if (hasData(kind) && live.immutable === true) return !sameContent(kind, desired, live);
+  if (spec.dataMaps && live.immutable === true) return !sameContent(spec, desired, live);
   return false;
 }

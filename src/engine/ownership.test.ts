@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../model/objects.ts';
 import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
-import { classify, dataKeys, hasData, hasOwnKeys, replicatedKeys } from './ownership.ts';
+import { classify, dataKeys, hasOwnKeys, replicatedKeys } from './ownership.ts';
 
 function obj(over: {
   labels?: Record<string, string>;
@@ -109,13 +109,5 @@ describe('hasOwnKeys', () => {
     ['keys but no replicated-keys annotation', obj({ data: { a: '' } }), true],
   ])('%s → %s', (_name, o, expected) => {
     expect(hasOwnKeys(o)).toBe(expected);
-  });
-});
-
-describe('hasData', () => {
-  it.each([
-    ['Secret', true], ['ConfigMap', true], ['Role', false], ['RoleBinding', false], ['ServiceAccount', false],
-  ] as const)('%s → %s', (kind, expected) => {
-    expect(hasData(kind)).toBe(expected);
   });
 });

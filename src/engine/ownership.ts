@@ -1,5 +1,4 @@
 // Who made an object: the answer decides whether the engine may update or delete it.
-import type { Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
 import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
 
@@ -44,5 +43,3 @@ export function hasOwnKeys(obj: KubeObject): boolean {
   const replicated = new Set(replicatedKeys(obj));
   return dataKeys(obj).some((k) => !replicated.has(k));
 }
-
-export const hasData = (kind: Kind) => kind === 'Secret' || kind === 'ConfigMap';

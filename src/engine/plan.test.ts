@@ -1,5 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import type { Kind } from '../model/kinds.ts';
+import { builtinKinds as K, genericKind, type BuiltinKind as Kind } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
 import { parseNamespacePatterns } from '../rules/patterns.ts';
@@ -7,7 +7,10 @@ import { defaultSettings, type PushRule, type Settings } from '../rules/types.ts
 import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
 import { contentHash } from './desired.ts';
 import { classify } from './ownership.ts';
-import { compareCandidates, plan, type Candidate, type Plan, type PlanInput } from './plan.ts';
+import { compareCandidates, plan as planFor, type Candidate, type Plan, type PlanInput } from './plan.ts';
+
+/** plan() with the target's built-in kind spec filled in. */
+const plan = (input: Omit<PlanInput, 'spec'>): Plan => planFor({ ...input, spec: K[input.target.kind as keyof typeof K] });
 
 const NOW = '2024-01-01T00:00:00Z';
 const LATER = '2024-06-01T12:00:00Z';
@@ -120,7 +123,7 @@ describe('plan: push create / update / in sync', () => {
     expect(o.metadata.uid).toBeUndefined();
     expect(o.metadata.resourceVersion).toBeUndefined();
     expect(classify(o)).toEqual({ type: 'ours', source: 'src/obj', rule: 'annotation' });
-    expect(o.metadata.annotations![P.contentHash]).toBe(contentHash(kind, source(kind)));
+    expect(o.metadata.annotations![P.contentHash]).toBe(contentHash(K[kind], source(kind)));
     for (const [field, value] of Object.entries(contentOf[kind])) expect(o[field as keyof KubeObject]).toEqual(value);
   });
 
@@ -864,5 +867,29 @@ describe('plan: a replica known by its metadata only', () => {
 
   it('asks for the content before deleting a replica no rule wants (it may hold keys of its own)', () => {
     expect(run('Secret', { live: metadataOf(ourReplica('Secret')), liveIsMetadata: true, candidates: [] }).outcome).toBe('NeedContent');
+  });
+});
+
+describe('plan: a kind allowed by --extra-kinds', () => {
+  const np = genericKind('NetworkPolicy', 'networking.k8s.io/v1', 'networkpolicies');
+  const npSource = (spec: unknown) => ({ ...source('Secret'), apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', type: undefined, data: undefined, spec }) as KubeObject;
+  const npRule = (): PushRule => ({ ...rule('Secret'), id: 'annotation:NetworkPolicy/src/obj', source: { kind: 'NetworkPolicy', namespace: 'src', name: 'obj' } });
+  const input = (s: KubeObject, live?: KubeObject, liveIsMetadata = false) =>
+    ({ target: { kind: 'NetworkPolicy', namespace: 'dst', name: 'obj' }, spec: np, live, liveIsMetadata, candidates: [{ rule: npRule(), source: s }], settings: trusting, now: NOW });
+
+  it('is created with the source\'s spec and judged in sync from its metadata while the source holds', () => {
+    const s = npSource({ podSelector: {} });
+    const created = planFor(input(s));
+    expect(created.write).toMatchObject({ type: 'create', object: { kind: 'NetworkPolicy', spec: { podSelector: {} } } });
+    const live = fromServer(written(created));
+    expect(planFor(input(s, { metadata: live.metadata }, true)).outcome).toBe('InSync');
+  });
+
+  it('is never patched blind (a merge patch would keep nested keys the source dropped): its content is read first', () => {
+    const live = fromServer(written(planFor(input(npSource({ podSelector: { matchLabels: { a: '1' } } })))));
+    const changed = npSource({ podSelector: { matchLabels: { b: '2' } } });
+    expect(planFor(input(changed, { metadata: live.metadata }, true)).outcome).toBe('NeedContent');
+    const p = planFor(input(changed, live));
+    expect(p.write).toMatchObject({ type: 'update', object: { spec: { podSelector: { matchLabels: { b: '2' } } } } });
   });
 });

@@ -1,6 +1,6 @@
 // For one target object: which rule wins, the desired object, and the single write (if any) that gets there.
 // Pure: everything it needs is in PlanInput; the controller performs the write and records the notes.
-import type { Kind } from '../model/kinds.ts';
+import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { formatRef } from '../model/objects.ts';
 import { pullConsent } from '../rules/annotation-rules.ts';
@@ -13,7 +13,7 @@ import {
   strippedReplica, type MergePatch,
 } from './desired.ts';
 import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
-import { classify, hasData, hasOwnKeys, type Ownership } from './ownership.ts';
+import { classify, hasOwnKeys, type Ownership } from './ownership.ts';
 
 export interface Candidate {
   rule: PushRule;
@@ -40,6 +40,8 @@ export interface PullInput {
 
 export interface PlanInput {
   target: ObjectRef;
+  /** The target's kind, as the kind table describes it. */
+  spec: KindSpec;
   live?: KubeObject;
   /**
    * `live` is our replica known by its metadata only (replicas are not held in full: memory would follow their
@@ -126,7 +128,7 @@ function planWith(input: PlanInput): Plan {
   const notes: Note[] = [];
   const eligible: Candidate[] = [];
   for (const c of input.candidates) {
-    const refusal = sourceRefusal(c.rule.source.kind, c.source, settings) ?? rbacPushRefusal(c.rule, settings) ?? protectedNamespaceRefusal(c.rule, target, settings);
+    const refusal = sourceRefusal(input.spec, c.source, settings) ?? rbacPushRefusal(input.spec, c.rule, settings) ?? protectedNamespaceRefusal(c.rule, target, settings);
     if (refusal) notes.push({ on: c.rule.source, type: 'Warning', reason: refusal.reason, message: refusal.message });
     else eligible.push({ ...c, tier: ruleTier(c.rule, settings) });
   }
@@ -176,8 +178,8 @@ function planUnwanted(input: PlanInput, ownership: Ownership): Plan {
     }
   }
   // Only our own replicas are removed; one that also holds keys of its own keeps them.
-  if (hasData(input.target.kind) && hasOwnKeys(live)) {
-    return { write: { type: 'update', object: strippedReplica(input.target.kind, live) }, outcome: 'Removed', notes: [] };
+  if (input.spec.dataMaps && hasOwnKeys(live)) {
+    return { write: { type: 'update', object: strippedReplica(input.spec, live) }, outcome: 'Removed', notes: [] };
   }
   return { write: { type: 'delete' }, outcome: 'Removed', notes: [] };
 }
@@ -208,19 +210,18 @@ function claimed(input: PlanInput, winner?: Candidate): Plan {
  * Whether mittwald demonstrably copied `live` from `source`: the version it records is the source's (resource
  * versions are unique across the cluster's store), or the content is already the same (taking over changes nothing).
  */
-function copiedByMittwaldFrom(kind: Kind, live: KubeObject, source: KubeObject): boolean {
+function copiedByMittwaldFrom(spec: KindSpec, live: KubeObject, source: KubeObject): boolean {
   const version = live.metadata.annotations?.[A.replicatedFromVersion];
-  return (Boolean(version) && version === source.metadata.resourceVersion) || sameContent(kind, live, source);
+  return (Boolean(version) && version === source.metadata.resourceVersion) || sameContent(spec, live, source);
 }
 
 function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Plan {
-  const { target, live } = input;
-  const kind = target.kind;
+  const { target, live, spec } = input;
   if (winner.rule.suspended) return { outcome: 'Suspended', owner: winner.rule.id, notes: [] };
   if (live && ownership.type === 'ours' && winner.tier === 'untrusted' && input.history?.changedSinceOurWrite) return release(input, live, winner);
   // Already without our provenance (the owner removed it): only reported, nothing to write.
   if (live && ownership.type === 'foreign' && winner.tier === 'untrusted' && input.history?.provenanceRemoved) return claimed(input, winner);
-  if (live && ownership.type === 'mittwald' && winner.tier === 'untrusted' && !copiedByMittwaldFrom(kind, live, winner.source)) {
+  if (live && ownership.type === 'mittwald' && winner.tier === 'untrusted' && !copiedByMittwaldFrom(spec, live, winner.source)) {
     const message = `${formatRef(target)} was replicated by mittwald/kubernetes-replicator from another source; an untrusted push from ${winner.rule.source.namespace} does not take it over (a trusted rule would)`;
     return {
       outcome: 'Conflict', owner: winner.rule.id,
@@ -241,15 +242,15 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
       ],
     };
   }
-  if (kind === 'Role' && !live && input.roleBoundByForeignBinding) {
+  if (spec.rbac === 'role' && !live && input.roleBoundByForeignBinding) {
     const message = `a RoleBinding in ${target.namespace} that kube-replicator did not make already references Role ${target.name}; creating it would grant that binding's subjects this Role's rules, so it is not created`;
     return {
       outcome: 'Refused', owner: winner.rule.id,
       notes: [{ on: winner.rule.source, type: 'Warning', reason: 'RoleNameInUse', message }],
     };
   }
-  const desired = desiredPushReplica(kind, winner.rule, winner.source, target.namespace, live, input.now, winner.tier ?? 'untrusted');
-  if (kind === 'RoleBinding' && desired.roleRef?.kind === 'Role' && input.roleExists && !input.roleExists(desired.roleRef.name)) {
+  const desired = desiredPushReplica(spec, winner.rule, winner.source, target.namespace, live, input.now, winner.tier ?? 'untrusted');
+  if (spec.rbac === 'binding' && desired.roleRef?.kind === 'Role' && input.roleExists && !input.roleExists(desired.roleRef.name)) {
     return {
       outcome: 'Waiting', owner: winner.rule.id, retry: true,
       notes: [{ on: winner.rule.source, type: 'Warning', reason: 'WaitingForRole', message: `Role ${desired.roleRef.name} does not exist in namespace ${target.namespace} yet; the RoleBinding is created once it does` }],
@@ -259,16 +260,18 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
     // Someone else wrote it since our write: its content is not what we wrote, so it is read before it is judged.
     if (input.history?.changedSinceOurWrite) return needContent;
     if (sameMetadata(desired, live)) return { outcome: 'InSync', owner: winner.rule.id, notes: [] };
-    return { write: { type: 'patch', patch: replicaPatch(kind, desired, live) }, outcome: 'Written', owner: winner.rule.id, notes: [] };
+    // A merge patch merges nested objects: only a kind whose fields it replaces whole is patched blind.
+    if (spec.fields === 'specOrRest') return needContent;
+    return { write: { type: 'patch', patch: replicaPatch(spec, desired, live) }, outcome: 'Written', owner: winner.rule.id, notes: [] };
   }
-  return { ...decideWrite(kind, desired, live), owner: winner.rule.id };
+  return { ...decideWrite(spec, desired, live), owner: winner.rule.id };
 }
 
-function decideWrite(kind: Kind, desired: KubeObject, live: KubeObject | undefined): Plan {
+function decideWrite(spec: KindSpec, desired: KubeObject, live: KubeObject | undefined): Plan {
   // Built without a live object, `desired` carries no server fields to strip.
   if (!live) return { write: { type: 'create', object: desired }, outcome: 'Written', notes: [] };
-  if (needsRecreate(kind, desired, live)) return { write: { type: 'recreate', object: stripServerFields(desired) }, outcome: 'Written', notes: [] };
-  if (differs(kind, desired, live)) return { write: { type: 'update', object: desired }, outcome: 'Written', notes: [] };
+  if (needsRecreate(spec, desired, live)) return { write: { type: 'recreate', object: stripServerFields(desired) }, outcome: 'Written', notes: [] };
+  if (differs(spec, desired, live)) return { write: { type: 'update', object: desired }, outcome: 'Written', notes: [] };
   return { outcome: 'InSync', notes: [] };
 }
 
@@ -281,8 +284,7 @@ function stripServerFields(obj: KubeObject): KubeObject {
 }
 
 function planPull(input: PlanInput): Plan {
-  const { target, live, pull } = input;
-  const kind = target.kind;
+  const { target, live, pull, spec } = input;
   const notes: Note[] = input.candidates.map((c) => ({
     on: c.rule.source, type: 'Warning' as const, reason: 'TargetConflict',
     message: `${formatRef(target)} pulls from a source of its own (replicate-from) and is not overwritten by this push`,
@@ -296,8 +298,8 @@ function planPull(input: PlanInput): Plan {
     return { outcome: 'Invalid', notes: [...notes, { on: target, type: 'Warning', reason: 'InvalidAnnotation', message: 'replicate-from names the object itself' }] };
   }
   if (!pull.source) {
-    const cleared = clearedPullTarget(kind, live);
-    if (cleared && differs(kind, cleared, live)) {
+    const cleared = clearedPullTarget(spec, live);
+    if (cleared && differs(spec, cleared, live)) {
       return { write: { type: 'update', object: cleared }, outcome: 'Removed', notes: [...notes, { on: target, type: 'Normal', reason: 'SourceDeleted', message: `source ${src.namespace}/${src.name} is gone; the replicated keys were removed` }] };
     }
     return { outcome: 'Waiting', notes: [...notes, sourceNotAvailable(target, src)] };
@@ -312,10 +314,10 @@ function planPull(input: PlanInput): Plan {
       notes: [...notes, sourceNotAvailable(target, src), { on: src, type: 'Warning', reason: 'ReplicationNotPermitted', message, by: target }],
     };
   }
-  const refusal = sourceRefusal(kind, pull.source, input.settings);
+  const refusal = sourceRefusal(spec, pull.source, input.settings);
   if (refusal) return { outcome: 'Refused', notes: [...notes, { on: target, type: 'Warning', reason: refusal.reason, message: refusal.message }] };
-  const desired = desiredPullTarget(kind, live, pull.source, input.now);
-  if (!differs(kind, desired, live)) return { outcome: 'InSync', notes };
+  const desired = desiredPullTarget(spec, live, pull.source, input.now);
+  if (!differs(spec, desired, live)) return { outcome: 'InSync', notes };
   return { write: { type: 'update', object: desired }, outcome: 'Written', notes };
 }
 

@@ -1,22 +1,23 @@
 // REST paths of the kinds kube-replicator touches.
-import { kindInfo, type Kind } from '../model/kinds.ts';
-import type { ObjectRef } from '../model/objects.ts';
+import type { KindSpec } from '../model/kinds.ts';
 import { policyGroup, policyVersion } from '../api/replication-policy.ts';
 
 function prefix(apiVersion: string): string {
   return apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`;
 }
 
+/** Where a kind is served: its API group/version and plural resource name. */
+export type Resource = Pick<KindSpec, 'apiVersion' | 'plural'>;
+
 /** All objects of a kind (cluster-wide), or those of one namespace. */
-export function collectionPath(kind: Kind, namespace?: string): string {
-  const info = kindInfo[kind];
+export function collectionPath(info: Resource, namespace?: string): string {
   return namespace
     ? `${prefix(info.apiVersion)}/namespaces/${encodeURIComponent(namespace)}/${info.plural}`
     : `${prefix(info.apiVersion)}/${info.plural}`;
 }
 
-export function objectPath(ref: ObjectRef): string {
-  return `${collectionPath(ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+export function objectPath(info: Resource, ref: { namespace: string; name: string }): string {
+  return `${collectionPath(info, ref.namespace)}/${encodeURIComponent(ref.name)}`;
 }
 
 export const namespacesPath = '/api/v1/namespaces';

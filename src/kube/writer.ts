@@ -1,7 +1,7 @@
 // Writes replicas. Every update carries the resourceVersion it was computed from (optimistic concurrency)
 // and every delete carries uid + resourceVersion preconditions, so nothing is written over a change we
 // have not seen.
-import { isRbacKind, type Kind } from '../model/kinds.ts';
+import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import type { KubeClient } from './client.ts';
 import type { PolicyStatus, ReplicationPolicy } from '../api/replication-policy.ts';
@@ -21,29 +21,29 @@ export class Writer {
     this.rbacClient = rbacClient;
   }
 
-  private clientFor(kind: Kind): KubeClient {
-    return isRbacKind(kind) ? this.rbacClient : this.client;
+  private clientFor(spec: KindSpec): KubeClient {
+    return spec.rbac ? this.rbacClient : this.client;
   }
 
   // `answer`: 'metadata' when only the written object's metadata is needed back (a replica, whose content is not
   // kept): the API server then sends no content, and there is less to read.
 
-  create(kind: Kind, obj: KubeObject, answer: Answer = 'object'): Promise<KubeObject> {
-    return this.clientFor(kind).request<KubeObject>('POST', collectionPath(kind, obj.metadata.namespace), { body: obj, query: { fieldManager }, accept: accept(answer) });
+  create(spec: KindSpec, obj: KubeObject, answer: Answer = 'object'): Promise<KubeObject> {
+    return this.clientFor(spec).request<KubeObject>('POST', collectionPath(spec, obj.metadata.namespace), { body: obj, query: { fieldManager }, accept: accept(answer) });
   }
 
-  update(kind: Kind, obj: KubeObject, answer: Answer = 'object'): Promise<KubeObject> {
-    const ref = { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
-    return this.clientFor(kind).request<KubeObject>('PUT', objectPath(ref), { body: obj, query: { fieldManager }, accept: accept(answer) });
+  update(spec: KindSpec, obj: KubeObject, answer: Answer = 'object'): Promise<KubeObject> {
+    const ref = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
+    return this.clientFor(spec).request<KubeObject>('PUT', objectPath(spec, ref), { body: obj, query: { fieldManager }, accept: accept(answer) });
   }
 
   /** A JSON merge patch; a resourceVersion in its metadata makes it conditional like an update. */
-  patch(ref: ObjectRef, patch: object, answer: Answer = 'object'): Promise<KubeObject> {
-    return this.clientFor(ref.kind).request<KubeObject>('PATCH', objectPath(ref), { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager }, accept: accept(answer) });
+  patch(spec: KindSpec, ref: ObjectRef, patch: object, answer: Answer = 'object'): Promise<KubeObject> {
+    return this.clientFor(spec).request<KubeObject>('PATCH', objectPath(spec, ref), { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager }, accept: accept(answer) });
   }
 
-  async delete(ref: ObjectRef, preconditions: { uid?: string; resourceVersion?: string }): Promise<void> {
-    await this.clientFor(ref.kind).request('DELETE', objectPath(ref), {
+  async delete(spec: KindSpec, ref: ObjectRef, preconditions: { uid?: string; resourceVersion?: string }): Promise<void> {
+    await this.clientFor(spec).request('DELETE', objectPath(spec, ref), {
       body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions, propagationPolicy: 'Background' },
     });
   }

@@ -1,5 +1,4 @@
 // Plain shapes of the Kubernetes objects the engine reads and writes. Only the fields we use are typed.
-import type { Kind } from './kinds.ts';
 
 export interface OwnerReference {
   apiVersion: string;
@@ -68,6 +67,20 @@ export interface KubeObject {
   imagePullSecrets?: LocalObjectReference[];
   secrets?: LocalObjectReference[];
   automountServiceAccountToken?: boolean;
+  // Kinds allowed by --extra-kinds
+  spec?: unknown;
+}
+
+/** A top-level field by name (the kind table names fields as data). */
+export function fieldOf(obj: KubeObject, name: string): unknown {
+  return (obj as unknown as Record<string, unknown>)[name];
+}
+
+/** Sets a top-level field by name; undefined removes it. */
+export function setField(obj: KubeObject, name: string, value: unknown): void {
+  const o = obj as unknown as Record<string, unknown>;
+  if (value === undefined) delete o[name];
+  else o[name] = value;
 }
 
 export interface Namespace {
@@ -77,7 +90,8 @@ export interface Namespace {
 
 /** Identifies one object of a replicated kind. */
 export interface ObjectRef {
-  kind: Kind;
+  /** The kind's name (see model/kinds.ts). */
+  kind: string;
   namespace: string;
   name: string;
 }
@@ -88,10 +102,10 @@ export function refKey(ref: ObjectRef): string {
 
 export function parseRefKey(key: string): ObjectRef {
   const [kind, namespace, ...rest] = key.split('/');
-  return { kind: kind as Kind, namespace: namespace!, name: rest.join('/') };
+  return { kind: kind!, namespace: namespace!, name: rest.join('/') };
 }
 
-export function refOf(kind: Kind, obj: { metadata: ObjectMeta }): ObjectRef {
+export function refOf(kind: string, obj: { metadata: ObjectMeta }): ObjectRef {
   return { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
 }
 

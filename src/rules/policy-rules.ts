@@ -1,7 +1,7 @@
 // ReplicationPolicy → rules. A policy is validated whole (schema with ajv, then RE2 patterns, selectors and
 // enabled kinds); an invalid policy yields problems and no rules, so it is never half-applied.
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { Kind } from '../model/kinds.ts';
+import { builtinKinds, isBuiltinKind, type Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
 import { refKey } from '../model/objects.ts';
 import { policyRuleId } from './rule-id.ts';
@@ -89,7 +89,9 @@ export function compilePolicy(p: ReplicationPolicy, enabledKinds: readonly Kind[
   const s = p.spec;
   if (!s?.source || !s.targets || !Array.isArray(s.kinds)) return { ok: false, problems: [{ field: 'spec', message: 'kinds, source and targets are required' }] };
   s.kinds.forEach((k, i) => {
-    if (!enabledKinds.includes(k)) problems.push({ field: `spec.kinds[${i}]`, message: `${k} replication is disabled in this operator (--replicate-* flags)` });
+    if (enabledKinds.includes(k)) return;
+    const message = isBuiltinKind(k) ? `${k} replication is disabled in this operator (--${builtinKinds[k].flag}=false)` : `${k} is not a kind this operator replicates (built-in kinds, and those in its --extra-kinds)`;
+    problems.push({ field: `spec.kinds[${i}]`, message });
   });
   if (!s.source.names && !s.source.selector) problems.push({ field: 'spec.source', message: 'needs names or a selector' });
   if (!s.targets.namespaces && !s.targets.namespaceSelector) problems.push({ field: 'spec.targets', message: 'needs namespaces or a namespaceSelector' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Kind } from '../model/kinds.ts';
+import { builtinKinds as K, type BuiltinKind as Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
 import { parseExcludePatterns, parseNamespacePatterns } from './patterns.ts';
 import { parseLabelSelector } from './selector.ts';
@@ -155,17 +155,17 @@ describe('sourceRefusal', () => {
     ['a Helm release Secret by name and owner label', 'Secret', src({ type: 'Opaque' }, { name: 'sh.helm.release.v1.app.v3', labels: { owner: 'helm' } })],
     ['the kube-root-ca.crt ConfigMap', 'ConfigMap', src({}, { name: 'kube-root-ca.crt' })],
   ])('refuses %s', (_name, kind, source) => {
-    const r = sourceRefusal(kind, source, defaultSettings);
+    const r = sourceRefusal(K[kind], source, defaultSettings);
     expect(r).toEqual({ reason: 'SourceNotReplicable', message: expect.any(String) });
     expect(r!.message.length).toBeGreaterThan(10);
   });
 
   it('refuses every type in the setting, naming the flag, and only those', () => {
     const settings = { neverReplicateSecretTypes: ['example.com/credential'] };
-    expect(sourceRefusal('Secret', src({ type: 'example.com/credential' }), settings)?.message).toContain('--never-replicate-secret-types');
+    expect(sourceRefusal(K.Secret, src({ type: 'example.com/credential' }), settings)?.message).toContain('--never-replicate-secret-types');
     // --permissive may drop the built-ins: then they replicate like any Secret.
-    expect(sourceRefusal('Secret', src({ type: 'bootstrap.kubernetes.io/token' }), settings)).toBeUndefined();
-    expect(sourceRefusal('Secret', src({ type: 'Opaque' }, { name: 'sh.helm.release.v1.app.v3', labels: { owner: 'helm' } }), settings)).toBeUndefined();
+    expect(sourceRefusal(K.Secret, src({ type: 'bootstrap.kubernetes.io/token' }), settings)).toBeUndefined();
+    expect(sourceRefusal(K.Secret, src({ type: 'Opaque' }, { name: 'sh.helm.release.v1.app.v3', labels: { owner: 'helm' } }), settings)).toBeUndefined();
   });
 
   it.each<[string, Kind, KubeObject]>([
@@ -182,7 +182,7 @@ describe('sourceRefusal', () => {
     ['a RoleBinding', 'RoleBinding', src()],
     ['a ServiceAccount', 'ServiceAccount', src()],
   ])('accepts %s', (_name, kind, source) => {
-    expect(sourceRefusal(kind, source, defaultSettings)).toBeUndefined();
+    expect(sourceRefusal(K[kind], source, defaultSettings)).toBeUndefined();
   });
 });
 
@@ -191,22 +191,22 @@ describe('rbacPushRefusal', () => {
 
   it.each(['Role', 'RoleBinding'] as const)('refuses an annotation push of a %s from an untrusted namespace', (kind) => {
     for (const settings of [defaultSettings, trusted('platform'), trusted('sr'), trusted('src-.*')]) {
-      const r = rbacPushRefusal(rule(kind, everywhere), settings);
+      const r = rbacPushRefusal(K[kind], rule(kind, everywhere), settings);
       expect(r).toEqual({ reason: 'RbacPushNotTrusted', message: expect.stringContaining('src is not one') });
     }
   });
 
   it.each(['Role', 'RoleBinding'] as const)('allows an annotation push of a %s from a trusted namespace', (kind) => {
     for (const settings of [trusted('src'), trusted('platform, src'), trusted('s.c'), trusted('*')]) {
-      expect(rbacPushRefusal(rule(kind, everywhere), settings)).toBeUndefined();
+      expect(rbacPushRefusal(K[kind], rule(kind, everywhere), settings)).toBeUndefined();
     }
   });
 
   it('does not restrict policy rules (the admin wrote them)', () => {
-    expect(rbacPushRefusal(rule('Role', everywhere, { origin: { type: 'policy', name: 'p', uid: 'u' } }), defaultSettings)).toBeUndefined();
+    expect(rbacPushRefusal(K.Role, rule('Role', everywhere, { origin: { type: 'policy', name: 'p', uid: 'u' } }), defaultSettings)).toBeUndefined();
   });
 
   it.each(['Secret', 'ConfigMap', 'ServiceAccount'] as const)('does not apply to %s', (kind) => {
-    expect(rbacPushRefusal(rule(kind, everywhere), defaultSettings)).toBeUndefined();
+    expect(rbacPushRefusal(K[kind], rule(kind, everywhere), defaultSettings)).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 // Which namespaces a push rule reaches, and which sources may never be replicated at all.
-import { isRbacKind, type Kind } from '../model/kinds.ts';
+import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
 import type { NamespaceView, PushRule, Settings, TargetNamespaces } from './types.ts';
 import { namespaceReplicationLabel } from './vocabulary.ts';
@@ -40,32 +40,15 @@ export interface Refusal {
   message: string;
 }
 
-const helmReleaseType = 'helm.sh/release.v1';
-
-const typeReasons: Record<string, string> = {
-  'kubernetes.io/service-account-token': 'ServiceAccount token Secrets are bound to their namespace and are never replicated',
-  'bootstrap.kubernetes.io/token': 'bootstrap token Secrets are credentials the API server accepts for joining nodes and are never replicated',
-  [helmReleaseType]: 'Helm release Secrets belong to their release and are never replicated',
-};
-
-/** Objects that are never replicated, in any mode: copying them is either impossible or dangerous. */
-export function sourceRefusal(kind: Kind, source: KubeObject, settings: Pick<Settings, 'neverReplicateSecretTypes'>): Refusal | undefined {
-  if (kind === 'Secret' && settings.neverReplicateSecretTypes.includes(source.type ?? 'Opaque')) {
-    const why = typeReasons[source.type ?? ''] ?? `Secrets of type ${source.type ?? 'Opaque'} are never replicated`;
-    return { reason: 'SourceNotReplicable', message: `${why} (--never-replicate-secret-types)` };
-  }
-  if (kind === 'Secret' && settings.neverReplicateSecretTypes.includes(helmReleaseType) && source.metadata.labels?.owner === 'helm' && source.metadata.name.startsWith('sh.helm.release.')) {
-    return { reason: 'SourceNotReplicable', message: `${typeReasons[helmReleaseType]!} (--never-replicate-secret-types)` };
-  }
-  if (kind === 'ConfigMap' && source.metadata.name === 'kube-root-ca.crt') {
-    return { reason: 'SourceNotReplicable', message: 'kube-root-ca.crt is published in every namespace by Kubernetes itself and is never replicated' };
-  }
-  return undefined;
+/** Objects that are never replicated, in any mode: copying them is either impossible or dangerous (see KindSpec). */
+export function sourceRefusal(spec: KindSpec, source: KubeObject, settings: Pick<Settings, 'neverReplicateSecretTypes'>): Refusal | undefined {
+  const message = spec.refusal?.(source, settings);
+  return message ? { reason: 'SourceNotReplicable', message } : undefined;
 }
 
 /** Annotation-mode push of RBAC kinds comes only from namespaces the admin trusts. */
-export function rbacPushRefusal(rule: PushRule, settings: Settings): Refusal | undefined {
-  if (!isRbacKind(rule.source.kind) || rule.origin.type !== 'annotation') return undefined;
+export function rbacPushRefusal(spec: KindSpec, rule: PushRule, settings: Settings): Refusal | undefined {
+  if (!spec.rbac || rule.origin.type !== 'annotation') return undefined;
   if (settings.trustedRbacNamespaces?.matches(rule.source.namespace)) return undefined;
   return {
     reason: 'RbacPushNotTrusted',

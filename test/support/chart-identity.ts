@@ -44,16 +44,17 @@ const installed = new Map<string, Promise<ChartIdentity>>();
  * `grantable`, and waits until kube-controller-manager has aggregated it. The default is the identity every
  * engine and policy suite runs under.
  */
-export function chartIdentity(release = suiteRelease, grantable: Rule[] = suiteGrantable): Promise<ChartIdentity> {
-  const key = `${release} ${JSON.stringify(grantable)}`;
+export function chartIdentity(release = suiteRelease, grantable: Rule[] = suiteGrantable, values: string[] = []): Promise<ChartIdentity> {
+  const key = `${release} ${JSON.stringify(grantable)} ${JSON.stringify(values)}`;
   let p = installed.get(key);
-  if (!p) installed.set(key, p = install(release, grantable));
+  if (!p) installed.set(key, p = install(release, grantable, values));
   return p;
 }
 
-async function install(release: string, grantable: Rule[]): Promise<ChartIdentity> {
+/** `values`: more `helm template` arguments (e.g. `--set-json=extraKinds=[...]`). */
+async function install(release: string, grantable: Rule[], values: string[]): Promise<ChartIdentity> {
   const namespace = releaseNamespace(release);
-  const rendered = render([`--set-json=rbacWriter.grantable=${JSON.stringify(grantable)}`], { release, namespace });
+  const rendered = render([`--set-json=rbacWriter.grantable=${JSON.stringify(grantable)}`, ...values], { release, namespace });
   const objects = rendered.filter((o) => rbacKinds.has(o.kind));
   const deployment = rendered.find((o) => o.kind === 'Deployment');
   const args: string[] = deployment!.spec.template.spec.containers[0].args;

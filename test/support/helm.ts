@@ -22,6 +22,13 @@ export interface Obj {
 }
 
 /** helm with every home folder inside the control plane's folder: never the user's ~/.config, ~/.cache or ~/.kube. */
+/**
+ * stderr without the note helm prints for each symbolic link it follows (the chart's crds/ links to the top-level
+ * crds/, so that the CRD exists once; `helm package` stores the file itself).
+ */
+export const withoutSymlinkNotes = (stderr: string): string =>
+  stderr.split('\n').filter((l) => l && !l.includes('msg="found symbolic link in path.')).join('\n');
+
 export function helm(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const home = join(controlPlaneInfo().dir, 'helm-home');
   mkdirSync(home, { recursive: true });

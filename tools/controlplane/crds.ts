@@ -10,7 +10,7 @@ const crdDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'crds')
 export async function installCrds(cp: ControlPlane): Promise<void> {
   const tls = cp.adminTls();
   const base = `${cp.server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`;
-  for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
+  for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
     for (const doc of parseAllDocuments(readFileSync(join(crdDir, file), 'utf8'))) {
       const crd = doc.toJS() as { metadata: { name: string } };
       const r = await httpsRequest('POST', base, tls, crd);

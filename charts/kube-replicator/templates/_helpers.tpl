@@ -43,9 +43,31 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s-rbac-writer" (include "kube-replicator.fullname" . | trunc 51 | trimSuffix "-") }}
 {{- end }}
 
-{{/* "true" when Roles or RoleBindings are replicated (the RBAC writer exists), else "". */}}
+{{/* Non-empty when Roles or RoleBindings are replicated (the RBAC writer exists), else "". */}}
 {{- define "kube-replicator.rbacKinds" -}}
-{{- if or .Values.replicate.roles .Values.replicate.roleBindings }}true{{ end }}
+{{- range (include "kube-replicator.enabledKinds" . | fromYamlArray) }}{{ if .rbac }}true{{ end }}{{ end }}
+{{- end }}
+
+{{/*
+The kinds this release replicates, a YAML list of { group, version, resource, rbac }: the built-in kinds enabled
+under .Values.replicate (_kinds.tpl), then .Values.extraKinds (group/version/Kind; core group: version/Kind). An
+extra kind's resource is guessed from its Kind (lower case; -s, -x, -z, -ch, -sh take -es; a consonant before -y
+makes -ies; else -s); the operator reads the real one from discovery.
+*/}}
+{{- define "kube-replicator.enabledKinds" -}}
+{{- range (include "kube-replicator.builtinKinds" . | fromYamlArray) }}
+{{- if index $.Values.replicate .value }}
+- { group: {{ .group | quote }}, version: {{ .version }}, resource: {{ .resource }}, rbac: {{ .rbac }} }
+{{- end }}
+{{- end }}
+{{- range .Values.extraKinds }}
+{{- $parts := splitList "/" . }}
+{{- $lower := lower (last $parts) }}
+{{- $resource := printf "%ss" $lower }}
+{{- if regexMatch "(s|x|z|ch|sh)$" $lower }}{{ $resource = printf "%ses" $lower }}
+{{- else if regexMatch "[^aeiou]y$" $lower }}{{ $resource = printf "%sies" (trimSuffix "y" $lower) }}{{ end }}
+- { group: {{ ternary (first $parts) "" (eq (len $parts) 3) | quote }}, version: {{ index $parts (sub (len $parts) 2) }}, resource: {{ $resource }}, rbac: false }
+{{- end }}
 {{- end }}
 
 {{/* The operator's arguments, one per line as a YAML list. */}}
@@ -57,20 +79,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - --concurrency={{ .Values.concurrency }}
 - --watch-inactivity={{ .Values.watchInactivity }}
 - --pattern-memory-budget={{ .Values.patternMemoryBudget }}
-{{- if not .Values.replicate.secrets }}
-- --replicate-secrets=false
+{{- range (include "kube-replicator.builtinKinds" . | fromYamlArray) }}
+{{- if not (index $.Values.replicate .value) }}
+- --{{ .flag }}=false
 {{- end }}
-{{- if not .Values.replicate.configMaps }}
-- --replicate-configmaps=false
 {{- end }}
-{{- if not .Values.replicate.roles }}
-- --replicate-roles=false
-{{- end }}
-{{- if not .Values.replicate.roleBindings }}
-- --replicate-role-bindings=false
-{{- end }}
-{{- if not .Values.replicate.serviceAccounts }}
-- --replicate-service-accounts=false
+{{- with .Values.extraKinds }}
+- --extra-kinds={{ join "," . }}
 {{- end }}
 {{- if include "kube-replicator.rbacKinds" . }}
 - --rbac-writer={{ .Release.Namespace }}/{{ include "kube-replicator.rbacWriterName" . }}
