@@ -5,7 +5,7 @@
 // - sources and pull targets in full, fetched on demand and kept while their resourceVersion holds.
 import type { Kind, KindSpec } from '../model/kinds.ts';
 import type { KindCaches } from './event-keys.ts';
-import type { KubeObject } from '../model/objects.ts';
+import { dropManagedFields, type KubeObject } from '../model/objects.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { readObject } from '../kube/reads.ts';
 import { cacheKey, Informer, type InformerEvent } from '../kube/informer.ts';
@@ -61,7 +61,7 @@ export function slimObject<T extends { metadata: KubeObject['metadata'] }>(obj: 
     const { [lastAppliedAnnotation]: _dropped, ...rest } = a;
     obj.metadata.annotations = rest;
   }
-  delete (obj.metadata as { managedFields?: unknown }).managedFields;
+  dropManagedFields(obj.metadata);
   return obj;
 }
 

@@ -2,6 +2,8 @@
 // workers at once, failures come back after capped exponential backoff, and groups (source namespaces)
 // are served round-robin so that one tenant flooding the queue cannot starve the others.
 
+import { backoffMs } from '../model/backoff.ts';
+
 export interface QueueOptions {
   concurrency: number;
   baseDelayMs?: number;
@@ -11,7 +13,12 @@ export interface QueueOptions {
   onDone?: (key: string, waitedMs: number, tookMs: number, ok: boolean) => void;
 }
 
-export type Handler = (key: string) => Promise<'done' | 'retry'>;
+/**
+ * `done`: forget the key until it is added again; `retry`: again after backoff (a failure: the delay doubles);
+ * `{ requeueAfterMs }`: again after that delay, not counted as a failure (waiting on something else).
+ */
+export type HandlerResult = 'done' | 'retry' | { requeueAfterMs: number };
+export type Handler = (key: string) => Promise<HandlerResult>;
 
 export class WorkQueue {
   /**
@@ -76,8 +83,7 @@ export class WorkQueue {
   retry(key: string, group = ''): number {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
-    const base = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** (n - 1));
-    const ms = Math.min(this.opts.maxDelayMs, Math.round(base * (0.8 + this.opts.random() * 0.4)));
+    const ms = Math.min(this.opts.maxDelayMs, Math.round(backoffMs(n, this.opts.random(), this.opts.baseDelayMs, this.opts.maxDelayMs)));
     this.addAfter(key, ms, group);
     return ms;
   }
@@ -127,9 +133,10 @@ export class WorkQueue {
       let ok = false;
       try {
         const result = await handler(key);
-        ok = result === 'done';
+        ok = result !== 'retry';
         if (ok) this.failures.delete(key);
         else this.retry(key, group);
+        if (typeof result === 'object') this.addAfter(key, result.requeueAfterMs, group);
       } catch {
         this.retry(key, group); // the handler reports its own errors; the queue only retries
       } finally {

@@ -2,7 +2,7 @@
 // Pure: everything it needs is in PlanInput; the controller performs the write and records the notes.
 import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
-import { formatRef } from '../model/objects.ts';
+import { dropManagedFields, formatRef } from '../model/objects.ts';
 import { pullConsent } from '../rules/annotation-rules.ts';
 import { rbacPushRefusal, sourceRefusal } from '../rules/targeting.ts';
 import { isProtectedFrom, protectedNamespaceRefusal, ruleTier, tierOf } from '../rules/trust.ts';
@@ -279,7 +279,7 @@ function decideWrite(spec: KindSpec, desired: KubeObject, live: KubeObject | und
 function stripServerFields(obj: KubeObject): KubeObject {
   const m = { ...obj.metadata };
   for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'deletionTimestamp'] as const) delete m[k];
-  delete (m as { managedFields?: unknown }).managedFields;
+  dropManagedFields(m);
   return { ...obj, metadata: m };
 }
 

@@ -2,7 +2,8 @@
 // jittered exponential backoff on every failure (no tight reconnect loops), restart on any error (never
 // stops silently), 410 Gone → relist, bookmarks and a server-side timeout, and an inactivity watchdog.
 import { ApiError, type KubeClient, type WatchEvent } from './client.ts';
-import type { ObjectMeta } from '../model/objects.ts';
+import { dropManagedFields, type ObjectMeta } from '../model/objects.ts';
+import { backoffMs } from '../model/backoff.ts';
 import { acceptMetadata, acceptMetadataList } from './resources.ts';
 
 export interface Listed<T> {
@@ -127,7 +128,7 @@ export class Informer<T extends HasMeta> {
         }
         this.restarts++;
         this.opts.onWatchRestart?.();
-        await this.pause(backoffMs(failures, this.rand()));
+        await this.pause(watchBackoffMs(failures, this.rand()));
       }
     }
   }
@@ -151,7 +152,7 @@ export class Informer<T extends HasMeta> {
   /** The custom slim first: it may read managedFields (e.g. who wrote the object) before they are dropped. */
   private slim(obj: T): T {
     const out = this.opts.slim ? this.opts.slim(obj) : obj;
-    delete (out.metadata as ObjectMeta & { managedFields?: unknown }).managedFields;
+    dropManagedFields(out.metadata);
     return out;
   }
 
@@ -252,8 +253,5 @@ export class Informer<T extends HasMeta> {
   }
 }
 
-/** Capped exponential backoff with ±20 % jitter: 0.5 s, 1 s, 2 s … 30 s. */
-export function backoffMs(failures: number, random: number): number {
-  const base = Math.min(30_000, 500 * 2 ** Math.max(0, failures - 1));
-  return base * (0.8 + random * 0.4);
-}
+/** A failed watch waits 0.5 s, 1 s, 2 s … 30 s (±20 %). */
+export const watchBackoffMs = (failures: number, random: number): number => backoffMs(failures, random, 500, 30_000);

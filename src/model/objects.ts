@@ -71,6 +71,11 @@ export interface KubeObject {
   spec?: unknown;
 }
 
+/** managedFields are large and say only who wrote what: never kept, never sent back. */
+export function dropManagedFields(metadata: ObjectMeta): void {
+  delete (metadata as ObjectMeta & { managedFields?: unknown }).managedFields;
+}
+
 /** A top-level field by name (the kind table names fields as data). */
 export function fieldOf(obj: KubeObject, name: string): unknown {
   return (obj as unknown as Record<string, unknown>)[name];
