@@ -69,7 +69,6 @@ export interface Operator {
 /** Starts the operator and resolves once its caches are synced and it is reconciling. */
 export async function startOperator(access: KubeAccess, o: Options, extra: { log?: Logger; statusServer?: boolean; onLostLeadership?: () => void } = {}): Promise<Operator> {
   const log = extra.log ?? createLogger({ level: o.logLevel, format: o.logFormat });
-  loadPolicySchema();
   configurePatternBudget(o.patternMemoryBudget);
   const client = new KubeClient(access);
   const identity = `${hostname()}_${process.pid}`;
@@ -80,7 +79,7 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
   events.onError = (err, e) => log.warn('could not record an Event', { reason: e.reason, error: (err as Error).message });
   const kinds = await kindTableFor(client, o);
   const controller = new Controller(client, {
-    kinds, settings: settingsFrom(o, log), concurrency: o.concurrency, resyncPeriodMs: o.resyncPeriodMs,
+    kinds, validatePolicySpec: loadPolicySchema(), settings: settingsFrom(o, log), concurrency: o.concurrency, resyncPeriodMs: o.resyncPeriodMs,
     log, events, watchInactivityMs: o.watchInactivityMs, observer: metrics, rbacWriter: o.rbacWriter,
   });
   if (!o.rbacWriter && kinds.specs.some((s) => s.rbac)) {

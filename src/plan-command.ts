@@ -16,11 +16,10 @@ import { actionOf } from './engine/plan.ts';
 
 export async function runPlan(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const log = createLogger({ level: 'error', format: o.logFormat });
-  loadPolicySchema();
   const client = new KubeClient(await loadKubeAccess(o.kubeconfig));
   const silent = { record: () => undefined } as unknown as EventRecorder;
   const controller = new Controller(client, {
-    kinds: await kindTableFor(client, o), settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,
+    kinds: await kindTableFor(client, o), validatePolicySpec: loadPolicySchema(), settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,
   });
   await controller.syncCaches();
   let invalid = 0;

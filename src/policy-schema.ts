@@ -2,11 +2,11 @@
 // server uses (the CRD installed in a cluster may be older than the operator).
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { setPolicySchema } from './rules/policy-rules.ts';
+import { policySpecValidator, type SpecValidator } from './rules/policy-rules.ts';
 
 export const crdFile = new URL('../crds/replicationpolicies.yaml', import.meta.url);
 
-export function loadPolicySchema(file: URL | string = crdFile): void {
+export function loadPolicySchema(file: URL | string = crdFile): SpecValidator {
   const crd = parse(readFileSync(file, 'utf8')) as { spec: { versions: { schema: { openAPIV3Schema: Record<string, unknown> } }[] } };
-  setPolicySchema(crd.spec.versions[0]!.schema.openAPIV3Schema);
+  return policySpecValidator(crd.spec.versions[0]!.schema.openAPIV3Schema);
 }

@@ -55,7 +55,7 @@ export class Controller {
       onError: onError('Namespace'), onWatchRestart: onWatchRestart('Namespace'),
     });
     this.policies = new PolicyTracker({
-      client, events: opts.events, log, enabledKinds: opts.kinds.kinds,
+      client, events: opts.events, log, enabledKinds: opts.kinds.kinds, validateSpec: opts.validatePolicySpec,
       counts: (name) => this.keys.policyCounts(name),
       busy: () => this.queueDepth + this.inFlight > 0,
       now: opts.now,

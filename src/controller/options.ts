@@ -2,6 +2,7 @@
 import type { Kind, KindTable } from '../model/kinds.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Logger } from '../log.ts';
+import type { SpecValidator } from '../rules/policy-rules.ts';
 import type { Settings } from '../rules/types.ts';
 
 export interface ControllerOptions {
@@ -19,6 +20,8 @@ export interface ControllerOptions {
   rbacWriter?: string;
   now?: () => Date;
   observer?: ControllerObserver;
+  /** The CRD's schema for a policy's spec (see loadPolicySchema). */
+  validatePolicySpec?: SpecValidator;
 }
 
 /** Every method is optional. */

@@ -9,7 +9,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import type { Logger } from '../log.ts';
 import { canonical } from '../engine/desired.ts';
 import { policyApiVersion, type PolicyStatus, type ReplicationPolicy } from '../api/replication-policy.ts';
-import { compilePolicy, type CompiledPolicy, type CompileResult } from '../rules/policy-rules.ts';
+import { compilePolicy, type CompiledPolicy, type CompileResult, type SpecValidator } from '../rules/policy-rules.ts';
 import { patchPolicyStatus } from '../kube/writer.ts';
 import { computeStatus, type TargetRecord } from './policy-status.ts';
 import { rfc3339 } from '../model/time.ts';
@@ -25,6 +25,8 @@ export interface PolicyTrackerOptions {
   events: EventRecorder;
   log: Logger;
   enabledKinds: readonly Kind[];
+  /** The CRD's schema for a policy's spec. */
+  validateSpec?: SpecValidator;
   counts: (name: string) => PolicyCounts;
   /** True while keys wait or run: status waits for the queue to settle (up to maxDelayMs). */
   busy: () => boolean;
@@ -74,7 +76,7 @@ export class PolicyTracker {
     const prev = this.policies.get(obj.metadata.name);
     const result = prev && prev.obj.metadata.generation === obj.metadata.generation && prev.obj.metadata.uid === obj.metadata.uid
       ? prev.result
-      : compilePolicy(obj, this.opts.enabledKinds);
+      : compilePolicy(obj, this.opts.enabledKinds, this.opts.validateSpec);
     this.policies.set(obj.metadata.name, { obj, result });
     if (!result.ok && result !== prev?.result) {
       this.event(obj, 'Warning', 'InvalidSpec', result.problems.map((p) => `${p.field}: ${p.message}`).join('; '));
