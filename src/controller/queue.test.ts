@@ -124,6 +124,24 @@ describe('WorkQueue: basics', () => {
   });
 });
 
+describe('WorkQueue: requeue after a delay', () => {
+  it('runs the key again after the delay, without counting a failure', async () => {
+    const q = makeQueue({ baseDelayMs: 60_000 });
+    const runs: number[] = [];
+    const second = deferred();
+    q.add('k');
+    q.start(async () => {
+      runs.push(performance.now());
+      if (runs.length === 1) return { requeueAfterMs: 20 };
+      second.resolve();
+      return 'done';
+    });
+    await second.promise;
+    expect(runs[1]! - runs[0]!).toBeGreaterThanOrEqual(15);
+    expect(q.failuresOf('k')).toBe(0);
+  });
+});
+
 describe('WorkQueue: one worker per key', () => {
   it('never runs a key on two workers, and runs it once more when re-added while active', async () => {
     const q = makeQueue({ concurrency: 4 });

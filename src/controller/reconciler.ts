@@ -20,14 +20,22 @@ import { namespaceView } from './event-keys.ts';
 import { writersOf, type KindState } from './kind-state.ts';
 import type { PolicyTracker } from './policy-tracker.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import type { HandlerResult } from './queue.ts';
 import type { RuleIndex } from './rule-index.ts';
 import type { ControllerObserver } from './options.ts';
 
 /**
- * `done`: nothing more to do until an event (also for what retrying cannot fix: a 422 is not retried, the Events
- * say why); `retry`: again after the queue's backoff (a stale cache, a failed write, a RoleBinding waiting for its Role).
+ * `done`: nothing more to do until an event, also for what retrying cannot fix (a 422: the Events say why);
+ * `retry`: a failure, again after the queue's backoff (a stale cache, a failed write);
+ * `{ requeueAfterMs }`: waiting on something else (a RoleBinding for its Role).
  */
-export type ReconcileResult = 'done' | 'retry';
+export type ReconcileResult = HandlerResult;
+
+/**
+ * A RoleBinding waiting for its Role is looked at again this often. The Role's own watch event brings it back at
+ * once; this is the safety net, so it need not be short.
+ */
+const waitingRequeueMs = 30_000;
 
 export interface ReconcilerDeps {
   client: KubeClient;
@@ -134,7 +142,7 @@ export class Reconciler {
       if (result.write) result = await this.execute(target, state, result);
       this.d.policies.record(key, result);
       observer?.reconciled?.(target.kind, result.outcome, result.tier ?? 'none', (performance.now() - started) / 1000);
-      return result.retry ? 'retry' : 'done';
+      return result.retry ? { requeueAfterMs: waitingRequeueMs } : 'done';
     } catch (err) {
       observer?.reconciled?.(target.kind, 'Error', result?.tier ?? 'none', (performance.now() - started) / 1000);
       const outcome = this.failed(target, err, result);
