@@ -17,7 +17,6 @@ export function canonical(value: unknown): string {
       : v);
 }
 
-
 const hashes = new WeakMap<KubeObject, string>();
 
 /**

@@ -3,7 +3,7 @@
 // depends on what the source's namespace already holds.
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
-import { refKey } from '../model/objects.ts';
+import { refKey, refOf } from '../model/objects.ts';
 import { annotationRuleId } from './rule-id.ts';
 import { parseNamespacePatterns, releasePatterns } from './patterns.ts';
 import { parseLabelSelector } from './selector.ts';
@@ -59,7 +59,7 @@ export function pushRuleFromAnnotations(kind: Kind, obj: KubeObject): PushRuleRe
     else problems.push({ field: A.replicateToMatching, message: `invalid label selector: ${parsed.error}` });
   }
   if (!targets.patterns && !targets.selector) return { problems };
-  const source: ObjectRef = { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
+  const source: ObjectRef = refOf(kind, obj);
   return {
     problems,
     rule: {
