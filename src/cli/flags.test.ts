@@ -261,3 +261,9 @@ describe('--extra-kinds', () => {
     expect(() => parseArgs(['--extra-kinds=v1/Pod,NetworkPolicy'])).toThrow(/invalid -extra-kinds: "v1\/Pod": Pod is never replicated: .*; "NetworkPolicy": expected group\/version\/Kind/);
   });
 });
+
+it('--version and -version print the version, as the version command does', () => {
+  expect(parseArgs(['--version']).command).toBe('version');
+  expect(parseArgs(['-version']).command).toBe('version');
+});
+

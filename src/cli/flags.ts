@@ -126,6 +126,7 @@ export function parseArgs(argv: string[]): Options {
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
     if (name === 'h' || name === 'help') return { ...toOptions(values), command: 'help' };
+    if (name === 'version') return { ...toOptions(values), command: 'version' };
     const spec = flagSpecs.find((f) => f.name === name);
     if (!spec) throw new UsageError(`flag provided but not defined: -${name}`);
     let value: string;

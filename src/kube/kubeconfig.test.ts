@@ -19,6 +19,10 @@ function config(user: Record<string, unknown>, cluster: Record<string, unknown> 
 const folder = () => mkdtempSync(join(tmpdir(), 'kubeconfig-test-'));
 
 describe('kubeconfig', () => {
+  it('a kubeconfig file that does not exist is named, not a raw ENOENT', async () => {
+    await expect(kubeAccessFromFiles(['/nonexistent/kube/config'])).rejects.toThrow('kubeconfig file /nonexistent/kube/config does not exist');
+  });
+
   it('reads the server, inline CA, client certificate and key; no Authorization header', async () => {
     const a = await kubeAccessFromText(config(
       { 'client-certificate-data': b64('CERT'), 'client-key-data': b64('KEY') },

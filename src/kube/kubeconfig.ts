@@ -66,6 +66,8 @@ export async function kubeAccessFromText(text: string, dir = process.cwd()): Pro
 }
 
 export async function kubeAccessFromFiles(files: string[]): Promise<KubeAccess> {
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length) throw new Error(`kubeconfig file ${missing.join(', ')} does not exist`);
   return fromMerged(files.map((f) => ({ config: parseConfig(readFileSync(f, 'utf8'), f), dir: dirname(f) })), files);
 }
 
