@@ -412,6 +412,12 @@ describe('DESIGN.md §4 rows, default flags', () => {
       expect((await ops[kind].read(B, noSlash))!.metadata!.resourceVersion).toBe(t1.metadata!.resourceVersion);
       expect((await ops[kind].read(B, tooMany))!.metadata!.resourceVersion).toBe(t2.metadata!.resourceVersion);
     });
+
+    it('an empty replicate-from value gives InvalidAnnotation too', async () => {
+      await make('Secret', B, 'badfrom-empty', 'own', { [`${M}replicate-from`]: '' });
+      const e = await waitForEvent(c, B, 'badfrom-empty', 'InvalidAnnotation');
+      expect(e.message).toContain('is not of the form <namespace>/<name>');
+    });
   });
 
   describe('RoleBinding roleRef (immutable in the API)', () => {

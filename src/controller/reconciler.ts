@@ -173,7 +173,8 @@ export class Reconciler {
     }
     // An object no rule wants, that does not pull and is not our replica, needs no work: never fetch (or cache)
     // its content, or every change anywhere in the cluster would cost a GET and memory.
-    const pulls = Boolean(liveMeta?.metadata.annotations?.[annotations.replicateFrom]);
+    // An empty replicate-from pulls from nothing, but is still a pull target: its InvalidAnnotation is reported.
+    const pulls = liveMeta?.metadata.annotations?.[annotations.replicateFrom] !== undefined;
     const replica = state.replicaMetadata(target.namespace, target.name);
     const involved = candidates.length > 0 || pulls || replica !== undefined;
     if (!involved) return { outcome: 'Nothing', notes: [] };
