@@ -24,9 +24,11 @@ export async function runPlan(o: Options, out: NodeJS.WritableStream = process.s
   await controller.syncCaches();
   let invalid = 0;
   if (o.filename) {
+    let policies = 0;
     for (const doc of parseAllDocuments(readFileSync(o.filename, 'utf8'))) {
       const obj = doc.toJS() as ReplicationPolicy | null;
       if (obj?.kind !== 'ReplicationPolicy') continue;
+      policies++;
       // As the API server would see it: the same identity as a live policy of that name, and a new generation.
       const live = controller.policy(obj.metadata.name)?.metadata;
       obj.metadata = { ...obj.metadata, uid: live?.uid ?? 'planned', generation: (live?.generation ?? 0) + 1 };
@@ -36,6 +38,11 @@ export async function runPlan(o: Options, out: NodeJS.WritableStream = process.s
         invalid++;
         for (const p of result.problems) out.write(`invalid  policy ${obj.metadata.name}: ${p.field}: ${p.message}\n`);
       }
+    }
+    // A file without a policy would otherwise plan the cluster as it is and look like "nothing to do".
+    if (policies === 0) {
+      out.write(`invalid  ${o.filename} holds no ReplicationPolicy (kind: ReplicationPolicy, apiVersion: kube-replicator.io/v1alpha1)\n`);
+      invalid++;
     }
   }
   const keys = new Set<string>();

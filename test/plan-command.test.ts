@@ -57,4 +57,10 @@ describe('plan -f', () => {
     expect(text).toMatch(/invalid {2}policy bad-[0-9a-f]+: spec\.targets\.namespaces: pattern "ns-\["/);
     expect(exit).toBe(1);
   });
+
+  it('a file without a ReplicationPolicy is said to be one, and exits non-zero', async () => {
+    const { text, exit } = await plan('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    expect(text).toMatch(/invalid {2}\S+\.yaml holds no ReplicationPolicy/);
+    expect(exit).toBe(1);
+  });
 });
