@@ -130,6 +130,13 @@ describe('ReplicationPolicy with kubectl', () => {
     }
   });
 
+  it('kubectl explain describes the kind and its fields', () => {
+    expect(kubectl(['explain', 'replicationpolicy'])).toContain('keeps copies of Secrets');
+    expect(kubectl(['explain', 'replicationpolicy.spec.source.namespace'])).toContain('The one namespace the sources live in.');
+    expect(kubectl(['explain', 'replicationpolicy.spec.targets.namespaceSelector'])).toContain('A label selector');
+    expect(kubectl(['explain', 'replicationpolicy.status.inSync'])).toContain('Replicas that exist and equal their source.');
+  });
+
   it('specs the schema can refuse are refused by the API server, naming the field', () => {
     const name = `${run}-refused`;
     const base = { kinds: ['Secret'], source: { namespace: 'platform', names: ['x'] }, targets: { namespaces: ['*'] } };
