@@ -89,4 +89,26 @@ describe('Informer', () => {
     // One request per attempt: a tight loop would have made hundreds by now.
     expect(requests).toBeLessThanOrEqual(errors.length + 1);
   });
+
+  it('an optional resource that is missing is reported absent once, and present once it is installed', async () => {
+    const group = `${uniqueName('absent')}.example.com`;
+    const client = new KubeClient(await accessOf(c.kc));
+    const presence: boolean[] = [];
+    const { informer } = track(client, `/apis/${group}/v1/gizmos`, { optional: true, absentRecheckMs: 300, onPresence: (p) => presence.push(p) });
+    informer.start();
+    await informer.synced;
+    await waitFor('absent reported', () => presence.length >= 1);
+    const crds = c.kc.makeApiClient(k8s.ApiextensionsV1Api);
+    await crds.createCustomResourceDefinition({ body: {
+      metadata: { name: `gizmos.${group}` },
+      spec: { group, scope: 'Namespaced', names: { plural: 'gizmos', kind: 'Gizmo' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }] },
+    } });
+    try {
+      await waitFor('present reported', () => presence.length >= 2, 60_000);
+      expect(presence).toEqual([false, true]);
+    } finally {
+      await crds.deleteCustomResourceDefinition({ name: `gizmos.${group}` });
+    }
+  });
 });
+

@@ -44,8 +44,7 @@ export class Controller {
     this.fetchAhead = new FetchAhead(opts.concurrency, (s) => this.states.get(s.kind)!.full(s.namespace, s.name), (key) => this.keys.afterFetch(key));
     for (const spec of opts.kinds.specs) {
       this.states.set(spec.kind, new KindState(client, spec, {
-        onObject: (k, t, o, old) => this.onObject(k, t, o, old),
-        onReplica: (k, t, o, old) => this.onReplica(k, t, o, old),
+        onObject: (k, t, o, old) => this.onObject(k, t, o, old), onReplica: (k, t, o, old) => this.onReplica(k, t, o, old),
         onError: (name, e, n) => onError(name)(e, n), onWatchRestart: (name) => onWatchRestart(name)(),
       }, opts.watchInactivityMs));
     }
@@ -64,6 +63,7 @@ export class Controller {
     // Optional: without the CRD (annotation mode only) the list answers 404 and the informer counts as synced.
     this.policyInformer = new Informer<ReplicationPolicy>(client, {
       name: 'ReplicationPolicy', path: policiesPath, inactivityMs: opts.watchInactivityMs, optional: true,
+      onPresence: (present) => this.policies.crdPresent(present),
       onEvent: (t, p) => this.onPolicy(t, p),
       onError: onError('ReplicationPolicy'), onWatchRestart: onWatchRestart('ReplicationPolicy'),
     });

@@ -85,6 +85,12 @@ export class PolicyTracker {
     return result;
   }
 
+  /** The ReplicationPolicy CRD was found missing, or installed after it was: said where an admin looks. */
+  crdPresent(present: boolean): void {
+    if (present) this.opts.log.info('the ReplicationPolicy CRD is installed now: policies are read');
+    else this.opts.log.warn('the ReplicationPolicy CRD is not installed: only annotations are read; it is checked again every 30 s (install it: kubectl apply -k crds/)');
+  }
+
   /** The compiled form of a policy that is in force: valid and not being deleted. */
   active(name: string): CompiledPolicy | undefined {
     const e = this.policies.get(name);

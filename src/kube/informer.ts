@@ -35,6 +35,10 @@ export interface InformerOptions<T> {
   random?: () => number;
   /** The resource may not exist (a CRD not installed): a 404 counts as an empty, synced list, checked again later. */
   optional?: boolean;
+  /** How often an absent optional resource is checked again (default 30 s, jittered). */
+  absentRecheckMs?: number;
+  /** An optional resource was found absent (false), or present again after being absent (true). */
+  onPresence?: (present: boolean) => void;
 }
 
 interface HasMeta {
@@ -102,6 +106,8 @@ export class Informer<T extends HasMeta> {
   }
 
   private lastList = 0;
+  /** An optional resource answered 404 at the latest list. */
+  private absent = false;
 
   private async run(): Promise<void> {
     let failures = 0;
@@ -110,7 +116,7 @@ export class Informer<T extends HasMeta> {
       try {
         if (Date.now() - this.lastList > this.opts.relistPeriodMs! * (0.9 + this.rand() * 0.2)) this.resourceVersion = '';
         if (!this.resourceVersion && !(await this.relistOrAbsent(this.abort.signal))) {
-          await this.pause(30_000 * (0.8 + this.rand() * 0.4));
+          await this.pause((this.opts.absentRecheckMs ?? 30_000) * (0.8 + this.rand() * 0.4));
           continue;
         }
         failures = 0;
@@ -160,9 +166,13 @@ export class Informer<T extends HasMeta> {
   private async relistOrAbsent(signal: AbortSignal): Promise<boolean> {
     try {
       await this.relist(signal);
+      if (this.absent) this.opts.onPresence?.(true);
+      this.absent = false;
       return true;
     } catch (e) {
       if (!(this.opts.optional && e instanceof ApiError && e.status === 404)) throw e;
+      if (!this.absent) this.opts.onPresence?.(false);
+      this.absent = true;
       for (const [k, prev] of this.store) {
         this.store.delete(k);
         this.opts.onEvent('delete', prev, prev, k);
