@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, usage, UsageError, type Options } from './cli/flags.ts';
 import { loadKubeAccess } from './kube/kubeconfig.ts';
 import { createLogger } from './log.ts';
-import { startOperator } from './operator.ts';
+import { startOperator, type Operator } from './operator.ts';
+import { StartupError } from './kube/startup-error.ts';
 import { ExtraKindError } from './kube/discovery.ts';
 
 function version(): string {
@@ -14,6 +15,20 @@ function version(): string {
 
 async function run(o: Options): Promise<void> {
   const log = createLogger({ level: o.logLevel, format: o.logFormat });
+  // Signals are handled from the first line: a Pod told to stop while its caches sync stops at once.
+  let op: Operator | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    if (!op) process.exit(0); // nothing written yet, nothing to finish
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    op.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   let access;
   try {
     access = await loadKubeAccess(o.kubeconfig);
@@ -21,26 +36,21 @@ async function run(o: Options): Promise<void> {
     log.error((e as Error).message);
     process.exit(1);
   }
-  let op;
   try {
     op = await startOperator(access, o, { log });
   } catch (e) {
-    // A configuration the cluster cannot serve: said once, plainly, and the process ends (no stack trace).
-    if (!(e instanceof ExtraKindError)) throw e;
-    log.error(e.message);
-    process.exit(2);
+    // What the cluster cannot serve, or what keeps the caches from syncing: said once, plainly, and the process
+    // ends (no stack trace): 2 for a configuration to change, 1 for a start that failed.
+    if (e instanceof ExtraKindError) {
+      log.error(e.message);
+      process.exit(2);
+    }
+    if (e instanceof StartupError) {
+      log.error(e.message);
+      process.exit(1);
+    }
+    throw e;
   }
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down', { signal });
-    const force = setTimeout(() => process.exit(1), 20_000);
-    force.unref();
-    op.stop().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 async function main(): Promise<void> {

@@ -80,7 +80,7 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
   const kinds = await kindTableFor(client, o);
   const controller = new Controller(client, {
     kinds, validatePolicySpec: loadPolicySchema(), settings: settingsFrom(o, log), concurrency: o.concurrency, resyncPeriodMs: o.resyncPeriodMs,
-    log, events, watchInactivityMs: o.watchInactivityMs, observer: metrics, rbacWriter: o.rbacWriter,
+    log, events, watchInactivityMs: o.watchInactivityMs, cacheSyncTimeoutMs: o.cacheSyncTimeoutMs, observer: metrics, rbacWriter: o.rbacWriter,
   });
   if (!o.rbacWriter && kinds.specs.some((s) => s.rbac)) {
     log.warn('Roles and RoleBindings are replicated with the operator\'s own permissions; set --rbac-writer so that replicated RBAC never grants more than an identity you scope');

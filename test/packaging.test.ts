@@ -107,12 +107,12 @@ describe('Helm chart', () => {
     const c = container(render([
       'resyncPeriod=1h', 'logLevel=debug', 'logFormat=plain', 'allowAll=true', 'excludeNamespaces={kube-.*,legacy}', 'adoptExisting=true',
       'trustedRbacNamespaces={platform,ops-.*}', 'trustedSourceNamespaces={platform}', 'protectedNamespaces={kube-system,infra-.*}',
-      'neverReplicateSecretTypes={kubernetes.io/service-account-token,bootstrap.kubernetes.io/token,helm.sh/release.v1,example.com/licence}', 'requireNamespaceOptIn=true', 'permissive=true', 'concurrency=16', 'watchInactivity=2m', 'patternMemoryBudget=96Mi',
+      'neverReplicateSecretTypes={kubernetes.io/service-account-token,bootstrap.kubernetes.io/token,helm.sh/release.v1,example.com/licence}', 'requireNamespaceOptIn=true', 'permissive=true', 'concurrency=16', 'watchInactivity=2m', 'cacheSyncTimeout=90s', 'patternMemoryBudget=96Mi',
       'leaderElection.leaseDuration=30s', 'leaderElection.renewDeadline=20s', 'leaderElection.retryPeriod=4s', 'extraArgs={--sync-by-content}',
       'extraKinds={networking.k8s.io/v1/NetworkPolicy,v1/LimitRange}',
     ], { release: 'r1', namespace: 'ops' }), 'r1-kube-replicator');
     expect(c.args).toEqual([
-      'run', '--resync-period=1h', '--log-level=debug', '--log-format=plain', '--concurrency=16', '--watch-inactivity=2m', '--pattern-memory-budget=96Mi',
+      'run', '--resync-period=1h', '--log-level=debug', '--log-format=plain', '--concurrency=16', '--watch-inactivity=2m', '--cache-sync-timeout=90s', '--pattern-memory-budget=96Mi',
       '--extra-kinds=networking.k8s.io/v1/NetworkPolicy,v1/LimitRange', '--rbac-writer=ops/r1-kube-replicator-rbac-writer', '--allow-all', '--exclude-namespaces=kube-.*,legacy', '--adopt-existing',
       '--trusted-rbac-namespaces=platform,ops-.*', '--trusted-source-namespaces=platform', '--protected-namespaces=kube-system,infra-.*',
       '--never-replicate-secret-types=kubernetes.io/service-account-token,bootstrap.kubernetes.io/token,helm.sh/release.v1,example.com/licence',

@@ -27,6 +27,7 @@ describe('parseArgs: defaults', () => {
       concurrency: 8,
       patternMemoryBudget: 64 * 1024 * 1024,
       watchInactivityMs: 5 * 60_000,
+      cacheSyncTimeoutMs: 120_000,
       filename: undefined,
       rbacWriter: undefined,
       leaderElect: false,

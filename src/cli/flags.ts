@@ -30,6 +30,8 @@ export interface Options {
   /** Estimated bytes that compiled namespace patterns may take (--pattern-memory-budget). */
   patternMemoryBudget: number;
   watchInactivityMs: number;
+  /** Caches not synced after this long: the start fails with what is wrong (--cache-sync-timeout). */
+  cacheSyncTimeoutMs: number;
   rbacWriter?: string;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
@@ -69,6 +71,7 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'concurrency', type: 'int', default: '8', help: 'targets reconciled in parallel' },
   { name: 'pattern-memory-budget', type: 'string', default: '64Mi', help: 'estimated memory that compiled namespace patterns (replicate-to lists) may take, e.g. 64Mi; each source namespace gets an eighth, and a list beyond its namespace\'s share is refused with an Event' },
   { name: 'rbac-writer', type: 'string', default: '', help: '<namespace>/<serviceaccount> impersonated for every Role/RoleBinding write: replicated RBAC never grants more than it holds' },
+  { name: 'cache-sync-timeout', type: 'duration', default: '2m', help: 'the caches not synced after this long (bad credentials, a missing permission, an unreachable API server): the process exits with an error saying which' },
   { name: 'watch-inactivity', type: 'duration', default: '5m', help: 'a watch silent this long (no event or bookmark) is restarted' },
   { name: 'leader-elect', type: 'bool', default: 'false', help: 'run several replicas: only the holder of a Lease works, the others wait with warm caches' },
   { name: 'leader-election-namespace', type: 'string', default: '', help: 'namespace of the Lease; default: the Pod\'s own namespace (in-cluster), else default' },
@@ -172,6 +175,7 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
     concurrency,
     patternMemoryBudget: parseByteQuantity('pattern-memory-budget', v.get('pattern-memory-budget')!),
     watchInactivityMs: parseGoDuration(v.get('watch-inactivity')!),
+    cacheSyncTimeoutMs: parseGoDuration(v.get('cache-sync-timeout')!),
     rbacWriter: v.get('rbac-writer') || undefined,
     leaderElect: bool('leader-elect'),
     leaderElectionNamespace: v.get('leader-election-namespace') || undefined,

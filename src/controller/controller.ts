@@ -16,7 +16,8 @@ import { FetchAhead } from './fetch-ahead.ts';
 import { kindCaches, KindState } from './kind-state.ts';
 import type { ControllerOptions } from './options.ts';
 import { PolicyTracker } from './policy-tracker.ts';
-import { describe, Reconciler } from './reconciler.ts';
+import { Reconciler } from './reconciler.ts';
+import { CacheSync } from './cache-sync.ts';
 import { WorkQueue } from './queue.ts';
 
 export class Controller {
@@ -29,6 +30,7 @@ export class Controller {
   private readonly keys: EventKeys;
   private readonly reconciler: Reconciler;
   private readonly opts: ControllerOptions;
+  private readonly sync: CacheSync; // the deadline for the first sync
   private resyncTimer?: NodeJS.Timeout;
   /** Ready once every initial list has completed. */
   ready = false;
@@ -37,8 +39,8 @@ export class Controller {
 
   constructor(client: KubeClient, opts: ControllerOptions) {
     this.opts = opts;
-    const log = opts.log;
-    const onError = (informer: string) => (err: unknown, attempt: number) => log.warn('watch failed; retrying with backoff', { informer, attempt, error: describe(err) });
+    this.sync = new CacheSync(client.server, opts.log, opts.cacheSyncTimeoutMs ?? 120_000);
+    const onError = (informer: string) => (err: unknown, attempt: number) => this.sync.failed(informer, err, attempt);
     const onWatchRestart = (informer: string) => () => opts.observer?.watchRestarted?.(informer);
     this.queue = new WorkQueue({ concurrency: opts.concurrency, onDone: (_k, waited) => opts.observer?.queueDone?.(waited) });
     this.fetchAhead = new FetchAhead(opts.concurrency, (s) => this.states.get(s.kind)!.full(s.namespace, s.name), (key) => this.keys.afterFetch(key));
@@ -54,7 +56,7 @@ export class Controller {
       onError: onError('Namespace'), onWatchRestart: onWatchRestart('Namespace'),
     });
     this.policies = new PolicyTracker({
-      client, events: opts.events, log, enabledKinds: opts.kinds.kinds, validateSpec: opts.validatePolicySpec,
+      client, events: opts.events, log: opts.log, enabledKinds: opts.kinds.kinds, validateSpec: opts.validatePolicySpec,
       counts: (name) => this.keys.policyCounts(name),
       busy: () => this.queueDepth + this.inFlight > 0,
       now: opts.now,
@@ -79,7 +81,7 @@ export class Controller {
     this.reconciler = new Reconciler({
       client, writer: new Writer(client, opts.rbacWriter ? client.impersonating(serviceAccountIdentity(opts.rbacWriter)) : client),
       states: this.states, namespaces: this.namespaces, rules: this.keys.rules, policies: this.policies,
-      settings: opts.settings, log, events: opts.events, rbacWriter: opts.rbacWriter, now: opts.now, observer: opts.observer,
+      settings: opts.settings, log: opts.log, events: opts.events, rbacWriter: opts.rbacWriter, now: opts.now, observer: opts.observer,
       enqueue: (key, group) => this.enqueueKey(key, group),
       failuresOf: (key) => this.queue.failuresOf(key),
       working: () => this.working,
@@ -88,15 +90,14 @@ export class Controller {
 
   // ---- lifecycle -------------------------------------------------------------------------------
 
-  /** Starts the watches and resolves after every initial list. */
+  /** Starts the watches and resolves after every initial list (a StartupError after --cache-sync-timeout). */
   async syncCaches(): Promise<void> {
     this.namespaces.start();
     for (const s of this.states.values()) s.start();
-    await this.namespaces.synced;
-    await Promise.all([...this.states.values()].map((s) => s.synced));
-    // Policies last: compiling them selects sources from the caches above.
-    this.policyInformer.start();
-    await this.policyInformer.synced;
+    await this.sync.wait(Promise.all([this.namespaces.synced, ...[...this.states.values()].map((s) => s.synced)]).then(() => {
+      this.policyInformer.start(); // last: compiling policies selects sources from the caches above
+      return this.policyInformer.synced;
+    }));
   }
 
   /** Syncs the caches (then ready); with `work`, also starts reconciling (see startWorking). */
@@ -116,8 +117,7 @@ export class Controller {
     this.enqueueAll();
     this.queue.start((key) => this.reconciler.reconcile(key));
     this.fetchAhead.start();
-    this.resyncTimer = setInterval(() => this.enqueueAll(), this.opts.resyncPeriodMs);
-    this.resyncTimer.unref();
+    (this.resyncTimer = setInterval(() => this.enqueueAll(), this.opts.resyncPeriodMs)).unref();
     this.policies.scheduleAll();
     this.opts.log.info('reconciling');
   }

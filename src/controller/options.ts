@@ -20,6 +20,8 @@ export interface ControllerOptions {
   rbacWriter?: string;
   now?: () => Date;
   observer?: ControllerObserver;
+  /** Caches not synced after this long end the start with a StartupError (--cache-sync-timeout; default 2 min). */
+  cacheSyncTimeoutMs?: number;
   /** The CRD's schema for a policy's spec (see loadPolicySchema). */
   validatePolicySpec?: SpecValidator;
 }

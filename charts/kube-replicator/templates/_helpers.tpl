@@ -78,6 +78,7 @@ makes -ies; else -s); the operator reads the real one from discovery.
 - --log-format={{ .Values.logFormat }}
 - --concurrency={{ .Values.concurrency }}
 - --watch-inactivity={{ .Values.watchInactivity }}
+- --cache-sync-timeout={{ .Values.cacheSyncTimeout }}
 - --pattern-memory-budget={{ .Values.patternMemoryBudget }}
 {{- range (include "kube-replicator.builtinKinds" . | fromYamlArray) }}
 {{- if not (index $.Values.replicate .value) }}

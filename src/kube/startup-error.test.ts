@@ -1,0 +1,14 @@
+import { expect, it } from '@jest/globals';
+import { ApiError } from './client.ts';
+import { explainStartupFailure } from './startup-error.ts';
+
+const server = 'https://api.example:6443';
+
+it('says what to fix for each way a start fails', () => {
+  expect(explainStartupFailure(new ApiError(401, 'Unauthorized', 'Unauthorized'), server)).toBe('the API server at https://api.example:6443 rejected the credentials (HTTP 401): the token or client certificate is wrong or expired');
+  expect(explainStartupFailure(new ApiError(403, 'Forbidden', 'secrets is forbidden: cannot list resource "secrets"'), server)).toBe('a permission is missing (HTTP 403): secrets is forbidden: cannot list resource "secrets"');
+  expect(explainStartupFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), server)).toBe('cannot reach the API server at https://api.example:6443 (ECONNREFUSED)');
+  expect(explainStartupFailure(Object.assign(new Error('getaddrinfo ENOTFOUND api.example'), { code: 'ENOTFOUND' }), server)).toContain('cannot reach the API server');
+  expect(explainStartupFailure(Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }), server))
+    .toBe('TLS to https://api.example:6443 failed: unable to verify the first certificate (check the kubeconfig\'s certificate-authority)');
+});
