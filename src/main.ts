@@ -31,7 +31,7 @@ async function run(o: Options): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   let access;
   try {
-    access = await loadKubeAccess(o.kubeconfig);
+    access = await loadKubeAccess(o.kubeconfig, process.env, o.context);
   } catch (e) {
     log.error((e as Error).message);
     process.exit(1);

@@ -16,7 +16,7 @@ import { actionOf } from './engine/plan.ts';
 
 export async function runPlan(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const log = createLogger({ level: 'error', format: o.logFormat });
-  const client = new KubeClient(await loadKubeAccess(o.kubeconfig));
+  const client = new KubeClient(await loadKubeAccess(o.kubeconfig, process.env, o.context));
   const silent = { record: () => undefined } as unknown as EventRecorder;
   const controller = new Controller(client, {
     kinds: await kindTableFor(client, o), validatePolicySpec: loadPolicySchema(), settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,

@@ -129,7 +129,7 @@ describe('Helm chart', () => {
     const rendered = new Set([...c.args, ...disabled.args].filter((a: string) => a.startsWith('--')).map((a: string) => a.slice(2).split('=')[0]!));
     const known = flagSpecs.map((f) => f.name);
     expect([...rendered].filter((n) => !known.includes(n))).toEqual([]);
-    const notInPods = ['kubeconfig', 'status-addr', 'sync-by-content', 'f', 'filename'];
+    const notInPods = ['kubeconfig', 'context', 'status-addr', 'sync-by-content', 'f', 'filename'];
     expect(known.filter((n) => !rendered.has(n) && !notInPods.includes(n))).toEqual([]);
   });
 

@@ -8,6 +8,7 @@ describe('parseArgs: defaults', () => {
     expect(parseArgs([])).toEqual({
       command: 'run',
       kubeconfig: undefined,
+      context: undefined,
       resyncPeriodMs: 30 * 60_000,
       statusAddr: ':9102',
       logLevel: 'info',

@@ -8,6 +8,8 @@ import { builtinNeverReplicateSecretTypes } from '../rules/types.ts';
 export interface Options {
   command: 'run' | 'plan' | 'version' | 'help';
   kubeconfig?: string;
+  /** A kubeconfig context other than its current-context (--context). */
+  context?: string;
   resyncPeriodMs: number;
   statusAddr: string;
   logLevel: string;
@@ -52,6 +54,7 @@ interface FlagSpec {
 
 export const flagSpecs: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', default: '', help: 'kubeconfig file; empty: in-cluster config, else $KUBECONFIG or ~/.kube/config' },
+  { name: 'context', type: 'string', default: '', help: 'the kubeconfig context to use; empty: its current-context' },
   { name: 'resync-period', type: 'duration', default: '30m', help: 'how often every replica is checked again even without events' },
   { name: 'status-addr', type: 'string', default: ':9102', help: 'listen address for /healthz, /readyz and /metrics' },
   { name: 'log-level', type: 'string', default: 'info', help: 'error, warn, info or debug (trace, fatal, panic accepted)' },
@@ -156,6 +159,7 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
   if (resync < 1000) throw new UsageError('-resync-period must be at least 1s');
   return {
     kubeconfig: v.get('kubeconfig') || undefined,
+    context: v.get('context') || undefined,
     resyncPeriodMs: resync,
     statusAddr: v.get('status-addr')!,
     logLevel: v.get('log-level')!,

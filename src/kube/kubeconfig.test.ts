@@ -62,6 +62,17 @@ describe('kubeconfig', () => {
     expect(await a.authorization()).toBe('Bearer first');
   });
 
+  it('--context picks another context than the current one, and names one that does not exist', async () => {
+    const file = join(folder(), 'config');
+    writeFileSync(file, config({ token: 't' }, { server: 'https://current' }, {
+      clusters: [{ name: 'cl', cluster: { server: 'https://current' } }, { name: 'staging', cluster: { server: 'https://staging' } }],
+      contexts: [{ name: 'ctx', context: { cluster: 'cl', user: 'me' } }, { name: 'stage', context: { cluster: 'staging', user: 'me' } }],
+    }));
+    expect((await kubeAccessFromFiles([file])).server).toBe('https://current');
+    expect((await loadKubeAccess(file, {}, 'stage')).server).toBe('https://staging');
+    await expect(loadKubeAccess(file, {}, 'nope')).rejects.toThrow('context "nope" is not defined');
+  });
+
   it('says what is missing instead of guessing a server', async () => {
     await expect(kubeAccessFromText('{}')).rejects.toThrow('has no current-context');
     await expect(kubeAccessFromText(config({}, {}, { contexts: [] }))).rejects.toThrow('context "ctx" is not defined');

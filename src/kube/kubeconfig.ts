@@ -42,14 +42,15 @@ const tokenFileTtlMs = 60_000;
  * The configuration `run` and `plan` use: `--kubeconfig`, else in-cluster when running in a Pod, else
  * $KUBECONFIG (a list of files, merged) or ~/.kube/config. Never guesses a server.
  */
-export async function loadKubeAccess(kubeconfig?: string, env: NodeJS.ProcessEnv = process.env): Promise<KubeAccess> {
-  if (kubeconfig) return kubeAccessFromFiles([kubeconfig]);
+/** `context`: a context of the kubeconfig to use instead of its current-context (--context). */
+export async function loadKubeAccess(kubeconfig?: string, env: NodeJS.ProcessEnv = process.env, context?: string): Promise<KubeAccess> {
+  if (kubeconfig) return kubeAccessFromFiles([kubeconfig], context);
   if (env.KUBERNETES_SERVICE_HOST) return inClusterAccess(env);
   const files = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   if (!files.length && existsSync(join(homedir(), '.kube', 'config'))) files.push(join(homedir(), '.kube', 'config'));
   const found = files.filter((f) => existsSync(f));
   if (!found.length) throw new Error('no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, or run in a Pod (in-cluster config)');
-  return kubeAccessFromFiles(found);
+  return kubeAccessFromFiles(found, context);
 }
 
 /** In a Pod: the ServiceAccount token and CA the kubelet mounts, and the API server from the service env. */
@@ -65,10 +66,10 @@ export async function kubeAccessFromText(text: string, dir = process.cwd()): Pro
   return fromMerged([{ config: parseConfig(text, '<text>'), dir }]);
 }
 
-export async function kubeAccessFromFiles(files: string[]): Promise<KubeAccess> {
+export async function kubeAccessFromFiles(files: string[], context?: string): Promise<KubeAccess> {
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length) throw new Error(`kubeconfig file ${missing.join(', ')} does not exist`);
-  return fromMerged(files.map((f) => ({ config: parseConfig(readFileSync(f, 'utf8'), f), dir: dirname(f) })), files);
+  return fromMerged(files.map((f) => ({ config: parseConfig(readFileSync(f, 'utf8'), f), dir: dirname(f) })), files, context);
 }
 
 function parseConfig(text: string, where: string): KubeConfigFile {
@@ -86,7 +87,7 @@ function parseConfig(text: string, where: string): KubeConfigFile {
 }
 
 /** client-go's merge: the first file that sets current-context, or names a cluster/user/context, wins. */
-async function fromMerged(parts: { config: KubeConfigFile; dir: string }[], files?: string[]): Promise<KubeAccess> {
+async function fromMerged(parts: { config: KubeConfigFile; dir: string }[], files?: string[], contextName?: string): Promise<KubeAccess> {
   const where = files ? files.join(delimiter) : 'the kubeconfig';
   const first = <T extends { name: string }>(list: (c: KubeConfigFile) => T[] | undefined, name: string): Located<T> | undefined => {
     for (const p of parts) {
@@ -95,7 +96,7 @@ async function fromMerged(parts: { config: KubeConfigFile; dir: string }[], file
     }
     return undefined;
   };
-  const current = parts.map((p) => p.config['current-context']).find(Boolean);
+  const current = contextName || parts.map((p) => p.config['current-context']).find(Boolean);
   if (!current) throw new Error(`${where} has no current-context`);
   const context = first((c) => c.contexts, current)?.value.context;
   if (!context) throw new Error(`${where}: context "${current}" is not defined`);
