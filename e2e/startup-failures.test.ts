@@ -1,8 +1,8 @@
 // A start that cannot succeed ends with one error that says why, and a non-zero exit: bad credentials (401), a missing
 // permission (403), an API server that cannot be reached. A SIGTERM while the caches sync ends the process at once.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubeconfigYaml } from '../tools/controlplane/controlplane.ts';
@@ -65,6 +65,18 @@ describe('a start that cannot succeed', () => {
     const { code, output } = await operator(file, ['--cache-sync-timeout=3s']).exited;
     expect(code).toBe(1);
     expect(output).toContain('cannot reach the API server at https://127.0.0.1:');
+  });
+
+  it('a CA that does not verify the API server: exits 1 pointing at the kubeconfig\'s certificate-authority', async () => {
+    const info = controlPlaneInfo();
+    const dir = mkdtempSync(join(info.dir, 'other-ca-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'ca.pem'), '-days', '1', '-subj', '/CN=other-ca'], { stdio: 'ignore' });
+    const file = kubeconfigFile('other-ca', kubeconfigYaml(info.server, join(dir, 'ca.pem'), { token: 'x' }, 'nobody'));
+    const { code, output } = await operator(file, ['--cache-sync-timeout=3s']).exited;
+    expect(code).toBe(1);
+    expect(output).toContain(`TLS to ${info.server} failed`);
+    expect(output).toContain("check the kubeconfig's certificate-authority");
+    expect(output).not.toContain('--use-system-ca');
   });
 
   it('SIGTERM while the caches sync: the process ends at once, with 0', async () => {

@@ -11,4 +11,7 @@ it('says what to fix for each way a start fails', () => {
   expect(explainStartupFailure(Object.assign(new Error('getaddrinfo ENOTFOUND api.example'), { code: 'ENOTFOUND' }), server)).toContain('cannot reach the API server');
   expect(explainStartupFailure(Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }), server))
     .toBe('TLS to https://api.example:6443 failed: unable to verify the first certificate (check the kubeconfig\'s certificate-authority)');
+  // Node's own hint points at the wrong place for an operator: it is dropped.
+  const selfSigned = Object.assign(new Error('self-signed certificate; if the root CA is installed locally, try running Node.js with --use-system-ca'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+  expect(explainStartupFailure(selfSigned, server)).toBe('TLS to https://api.example:6443 failed: self-signed certificate (check the kubeconfig\'s certificate-authority)');
 });

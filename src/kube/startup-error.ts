@@ -19,7 +19,9 @@ export function explainStartupFailure(err: unknown, server: string): string {
     return `cannot reach the API server at ${server} (${code || 'timed out'})`;
   }
   if (/certificate|self[- ]signed|TLS|SSL/i.test(e?.message ?? '') || code.startsWith('ERR_TLS') || code.includes('CERT')) {
-    return `TLS to ${server} failed: ${e.message} (check the kubeconfig's certificate-authority)`;
+    // Node suggests --use-system-ca, which is no help here: the CA comes from the kubeconfig (or the Pod's mount).
+    const message = e.message.replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca/, '');
+    return `TLS to ${server} failed: ${message} (check the kubeconfig's certificate-authority)`;
   }
   return e instanceof Error ? e.message : String(err);
 }
