@@ -121,7 +121,7 @@ describe('Helm chart', () => {
       '--leader-election-lease-duration=30s', '--leader-election-renew-deadline=20s', '--leader-election-retry-period=4s',
       '--sync-by-content',
     ]);
-    const disabled = container(render(['leaderElection.enabled=false', 'replicate.secrets=false', 'replicate.configMaps=false',
+    const disabled = container(render(['replicas=1', 'leaderElection.enabled=false', 'replicate.secrets=false', 'replicate.configMaps=false',
       'replicate.roles=false', 'replicate.roleBindings=false', 'replicate.serviceAccounts=false']));
     expect(disabled.args.filter((a: string) => a.startsWith('--leader-elect'))).toEqual([]);
     // Every rendered flag is one the operator defines, and every flag the operator defines is rendered from a value,
@@ -288,9 +288,18 @@ describe('Helm chart', () => {
   it('replicas=1 renders no PodDisruptionBudget; the ServiceMonitor is opt-in', () => {
     expect(find(render(['replicas=1']), 'PodDisruptionBudget', 'kube-replicator')).toBeUndefined();
     expect(find(render(), 'ServiceMonitor', 'kube-replicator')).toBeUndefined();
-    const sm = must(render(['metrics.serviceMonitor.enabled=true']), 'ServiceMonitor', 'kube-replicator');
+    // Rendered only where the ServiceMonitor CRD is served: enabling it on a cluster without it must not fail the release.
+    expect(find(render(['metrics.serviceMonitor.enabled=true']), 'ServiceMonitor', 'kube-replicator')).toBeUndefined();
+    const sm = must(render(['metrics.serviceMonitor.enabled=true', '--api-versions=monitoring.coreos.com/v1/ServiceMonitor']), 'ServiceMonitor', 'kube-replicator');
     expect(sm.spec.endpoints).toEqual([{ port: 'http-status', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
-    expect(helm(['template', 'kube-replicator', chart, '--set', 'metrics.serviceMonitor.enabled=true,metrics.service.enabled=false']).status).toBe(1);
+    expect(helm(['template', 'kube-replicator', chart, '--api-versions=monitoring.coreos.com/v1/ServiceMonitor', '--set', 'metrics.serviceMonitor.enabled=true,metrics.service.enabled=false']).status).toBe(1);
+  });
+
+  it('refuses two replicas without leader election (two writers), and accepts one', () => {
+    const r = helm(['template', 'kube-replicator', chart, '--set', 'replicas=2,leaderElection.enabled=false']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('replicas > 1 needs leaderElection.enabled');
+    expect(helm(['template', 'kube-replicator', chart, '--set', 'replicas=1,leaderElection.enabled=false']).status).toBe(0);
   });
 
   it('the CRD exists once: the chart links to crds/, and config/base includes crds/ as a kustomization', () => {
