@@ -295,6 +295,14 @@ describe('Helm chart', () => {
     expect(helm(['template', 'kube-replicator', chart, '--api-versions=monitoring.coreos.com/v1/ServiceMonitor', '--set', 'metrics.serviceMonitor.enabled=true,metrics.service.enabled=false']).status).toBe(1);
   });
 
+  it('a 63-character fullnameOverride still gives every object a valid name (the Service a DNS label)', () => {
+    const long = 'r'.repeat(63);
+    const objs = render([`fullnameOverride=${long}`]);
+    const service = objs.find((o) => o.kind === 'Service')!;
+    expect(service.metadata.name).toBe(`${'r'.repeat(55)}-metrics`);
+    for (const o of objs) expect(o.metadata.name.length).toBeLessThanOrEqual(o.kind === 'Service' ? 63 : 253);
+  });
+
   it('refuses two replicas without leader election (two writers), and accepts one', () => {
     const r = helm(['template', 'kube-replicator', chart, '--set', 'replicas=2,leaderElection.enabled=false']);
     expect(r.status).toBe(1);
