@@ -195,7 +195,10 @@ describe('Helm chart', () => {
   });
 
   it('values.schema.json rejects bad values, and helm refuses to render them', () => {
-    for (const bad of ['concurrency=abc', 'concurrency=0', 'logFormat=xml', 'resyncPeriod=soon', 'replicate.secrets=maybe', 'notAValue=1', 'excludeNamespaces={a\\,b}', 'leaderElection.retryPeriod=fast', 'updateStrategy.type=Foo']) {
+    for (const bad of ['concurrency=abc', 'concurrency=0', 'logFormat=xml', 'resyncPeriod=soon', 'replicate.secrets=maybe', 'notAValue=1', 'excludeNamespaces={a\\,b}', 'leaderElection.retryPeriod=fast', 'updateStrategy.type=Foo',
+      // Typos inside Kubernetes objects the chart passes through.
+      'securityContext.readOnlyRootFileSystem=true', 'podSecurityContext.runAsNonroot=true', 'securityContext.capabilities.dorp={ALL}',
+      'tolerations[0].efect=NoSchedule', 'affinity.nodeAfinity.x=1', 'updateStrategy.rollingUpdate.maxSurg=1']) {
       const r = helm(['template', 'kube-replicator', chart, '--set', bad]);
       expect({ bad, status: r.status }).toEqual({ bad, status: 1 });
       expect(r.stderr).toContain("values don't meet the specifications of the schema");
