@@ -50,6 +50,7 @@ describe('RBAC escalation guard', () => {
       rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] } });
     const ev = await waitForEvent(c, src, 'secret-reader', 'EscalationRefused');
     expect(ev.message).toContain('would grant more than the writer holds');
+    expect(ev.message).toContain("add what it grants to the chart's rbacWriter.grantable");
     expect(await role(teamB, 'secret-reader')).toBeUndefined();
   });
 

@@ -280,7 +280,7 @@ export class Reconciler {
     }
     const escalation = status === 403 && Boolean(this.d.states.get(target.kind)?.spec.rbac) && Boolean(this.d.rbacWriter);
     const message = escalation
-      ? `the RBAC writer ${this.d.rbacWriter} may not ${p?.write ? actionOf(p.write) : 'write'} ${formatRef(target)}; it would grant more than the writer holds: ${describe(err)}`
+      ? `the RBAC writer ${this.d.rbacWriter} may not ${p?.write ? actionOf(p.write) : 'write'} ${formatRef(target)}; it would grant more than the writer holds (add what it grants to the chart's rbacWriter.grantable, or to a ClusterRole labelled kube-replicator.io/grantable-for): ${describe(err)}`
       : `could not ${p?.write ? actionOf(p.write) : 'reconcile'} ${formatRef(target)}: ${describe(err)}${status === 422 ? ' (not retried until the source or the target changes)' : ''}`;
     const reason = escalation ? 'EscalationRefused' : 'ReplicationFailed';
     this.d.log.error(message, { kind: target.kind, namespace: target.namespace, name: target.name, attempt: this.d.failuresOf(refKey(target)) + 1 });
