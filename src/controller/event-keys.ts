@@ -207,11 +207,6 @@ export class EventKeys {
     }
   }
 
-  /** Whether some object pulls from this source (its content is then worth keeping). */
-  isPulledFrom(sourceKey: string): boolean {
-    return this.pullTargetsOf.has(sourceKey);
-  }
-
   /**
    * Sets (or removes) one rule and enqueues the targets of both its old and new form: at once, or, when the source's
    * content is not at hand yet, once it has been fetched (see afterFetch).

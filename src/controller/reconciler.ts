@@ -79,8 +79,12 @@ export class Reconciler {
   /** Events that one namespace's objects cause on objects in another namespace, per pair of namespaces. */
   private readonly crossNamespaceNotes = new RateLimiter({ burst: 20, refillMs: 30_000 });
 
+  /** The Role cache, for RoleBindings waiting on their Role (found once, not per reconcile). */
+  private readonly roles: KindState | undefined;
+
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
+    this.roles = [...deps.states.values()].find((s) => s.spec.rbac === 'role');
   }
 
   // ---- what watch events say about our writes ---------------------------------------------------
@@ -192,7 +196,7 @@ export class Reconciler {
       if (parsed.problem) pull = { problem: parsed.problem };
       else if (parsed.source) pull = { sourceRef: parsed.source, source: await state.full(parsed.source.namespace, parsed.source.name) };
     }
-    const roles = [...this.d.states.values()].find((s) => s.spec.rbac === 'role');
+    const roles = this.roles;
     const roleBound = state.spec.rbac === 'role' && !live && candidates.length > 0 ? await this.roleBoundByForeignBinding(target) : false;
     return plan({
       roleBoundByForeignBinding: roleBound, history: this.historyOf(refKey(target), live),

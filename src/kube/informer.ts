@@ -264,4 +264,4 @@ export class Informer<T extends HasMeta> {
 }
 
 /** A failed watch waits 0.5 s, 1 s, 2 s … 30 s (±20 %). */
-export const watchBackoffMs = (failures: number, random: number): number => backoffMs(failures, random, 500, 30_000);
+const watchBackoffMs = (failures: number, random: number): number => backoffMs(failures, random, 500, 30_000);
