@@ -72,7 +72,7 @@ describe('Helm chart', () => {
     expect(objs.map(key).sort()).toEqual([
       'ClusterRole/kube-replicator', 'ClusterRole/kube-replicator-grantable', 'ClusterRole/kube-replicator-rbac-manage',
       'ClusterRoleBinding/kube-replicator', 'ClusterRoleBinding/kube-replicator-grantable', 'ClusterRoleBinding/kube-replicator-rbac-manage',
-      'Deployment/kube-replicator/kube-replicator', 'PodDisruptionBudget/kube-replicator/kube-replicator',
+      'CustomResourceDefinition/replicationpolicies.kube-replicator.io', 'Deployment/kube-replicator/kube-replicator', 'PodDisruptionBudget/kube-replicator/kube-replicator',
       'Role/kube-replicator/kube-replicator-leader-election', 'RoleBinding/kube-replicator/kube-replicator-leader-election',
       'Service/kube-replicator/kube-replicator-metrics',
       'ServiceAccount/kube-replicator/kube-replicator', 'ServiceAccount/kube-replicator/kube-replicator-rbac-writer',
@@ -306,6 +306,99 @@ describe('Helm chart', () => {
     for (const o of objs) expect(o.metadata.name.length).toBeLessThanOrEqual(o.kind === 'Service' ? 63 : 253);
   });
 
+  describe('knobs', () => {
+    it('deploymentAnnotations and deploymentLabels go on the Deployment, not on its Pods', () => {
+      const d = must(render(['deploymentAnnotations.team=platform', 'deploymentLabels.tier=ops']), 'Deployment', 'kube-replicator');
+      expect(d.metadata.annotations).toEqual({ team: 'platform' });
+      expect(d.metadata.labels).toMatchObject({ tier: 'ops', 'app.kubernetes.io/name': 'kube-replicator' });
+      expect(d.spec.template.metadata.labels.tier).toBeUndefined();
+      expect(must(render(), 'Deployment', 'kube-replicator').metadata.annotations).toBeUndefined();
+    });
+
+    it('extraEnv, extraVolumes and extraVolumeMounts reach the Pod, next to the /tmp scratch volume', () => {
+      const objs = render([
+        '--set-json=extraEnv=[{"name":"HTTPS_PROXY","value":"http://proxy:3128"},{"name":"FROM_SECRET","valueFrom":{"secretKeyRef":{"name":"s","key":"k"}}}]',
+        '--set-json=extraVolumes=[{"name":"ca","configMap":{"name":"corp-ca"}}]',
+        '--set-json=extraVolumeMounts=[{"name":"ca","mountPath":"/etc/corp-ca","readOnly":true}]',
+      ]);
+      const c = container(objs);
+      expect(c.env).toEqual([{ name: 'HTTPS_PROXY', value: 'http://proxy:3128' }, { name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }]);
+      expect(c.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }, { name: 'ca', mountPath: '/etc/corp-ca', readOnly: true }]);
+      expect(must(objs, 'Deployment', 'kube-replicator').spec.template.spec.volumes).toEqual([
+        { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, { name: 'ca', configMap: { name: 'corp-ca' } },
+      ]);
+      expect(container(render()).env).toBeUndefined();
+    });
+
+    it('probe timings are merged over the defaults; the paths stay fixed', () => {
+      const c = container(render(['livenessProbe.periodSeconds=30', 'readinessProbe.failureThreshold=10']));
+      expect(c.livenessProbe).toEqual({ httpGet: { path: '/healthz', port: 'http-status' }, initialDelaySeconds: 10, periodSeconds: 30, timeoutSeconds: 2, failureThreshold: 6 });
+      expect(c.readinessProbe).toEqual({ httpGet: { path: '/readyz', port: 'http-status' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 10 });
+    });
+
+    it('image.digest pins the image by digest and wins over the tag', () => {
+      const digest = `sha256:${'ab'.repeat(32)}`;
+      expect(container(render([`image.digest=${digest}`, 'image.tag=9.9.9'])).image).toBe(`ghcr.io/kube-replicator/kube-replicator@${digest}`);
+      expect(container(render(['image.tag=9.9.9'])).image).toBe('ghcr.io/kube-replicator/kube-replicator:9.9.9');
+    });
+
+    it('serviceAccount.create=false uses serviceAccount.name everywhere the operator\'s identity appears, and needs it', () => {
+      const objs = render(['serviceAccount.create=false', 'serviceAccount.name=ops-identity']);
+      expect(find(objs, 'ServiceAccount', 'kube-replicator')).toBeUndefined();
+      expect(find(objs, 'ServiceAccount', 'kube-replicator-rbac-writer')).toBeDefined();
+      expect(must(objs, 'Deployment', 'kube-replicator').spec.template.spec.serviceAccountName).toBe('ops-identity');
+      for (const b of objs.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
+        for (const s of (b as { subjects: { name: string }[] }).subjects) expect(s.name).not.toBe('kube-replicator');
+      }
+      expect(must(objs, 'ClusterRoleBinding', 'kube-replicator').subjects).toEqual([{ kind: 'ServiceAccount', name: 'ops-identity', namespace: 'kube-replicator' }]);
+      expect(JSON.stringify(must(objs, 'ValidatingAdmissionPolicy', 'kube-replicator-protect-replicas').spec.matchConditions)).toContain('ops-identity');
+      // A name with create=true names the created one.
+      expect(must(render(['serviceAccount.name=named']), 'ServiceAccount', 'named')).toBeDefined();
+      const r = helm(['template', 'kube-replicator', chart, '--set', 'serviceAccount.create=false']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('serviceAccount.create=false needs serviceAccount.name');
+    });
+
+    it('podDisruptionBudget.maxUnavailable replaces minAvailable (a PDB takes one of them)', () => {
+      expect(must(render(), 'PodDisruptionBudget', 'kube-replicator').spec).toMatchObject({ minAvailable: 1 });
+      const pdb = must(render(['podDisruptionBudget.maxUnavailable=50%']), 'PodDisruptionBudget', 'kube-replicator');
+      expect(pdb.spec.maxUnavailable).toBe('50%');
+      expect(pdb.spec.minAvailable).toBeUndefined();
+      expect(must(render(['podDisruptionBudget.maxUnavailable=1']), 'PodDisruptionBudget', 'kube-replicator').spec.maxUnavailable).toBe(1);
+    });
+
+    it('ServiceMonitor relabelings and metricRelabelings are passed through', () => {
+      const sm = must(render(['metrics.serviceMonitor.enabled=true', '--api-versions=monitoring.coreos.com/v1/ServiceMonitor',
+        '--set-json=metrics.serviceMonitor.relabelings=[{"targetLabel":"cluster","replacement":"prod"}]',
+        '--set-json=metrics.serviceMonitor.metricRelabelings=[{"sourceLabels":["__name__"],"regex":"nodejs_.*","action":"drop"}]']), 'ServiceMonitor', 'kube-replicator');
+      expect(sm.spec.endpoints[0].relabelings).toEqual([{ targetLabel: 'cluster', replacement: 'prod' }]);
+      expect(sm.spec.endpoints[0].metricRelabelings).toEqual([{ sourceLabels: ['__name__'], regex: 'nodejs_.*', action: 'drop' }]);
+    });
+
+    it('crds.install renders the CRD as a template, kept on uninstall unless crds.keep=false', () => {
+      const crd = must(render(), 'CustomResourceDefinition', 'replicationpolicies.kube-replicator.io');
+      expect(crd.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
+      expect(crd.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'kube-replicator', 'app.kubernetes.io/managed-by': 'Helm' });
+      expect(crd.spec).toEqual((parseAllDocuments(readFileSync(join(root, 'crds', 'replicationpolicies.yaml'), 'utf8'))[0]!.toJS() as Obj).spec);
+      expect(must(render(['crds.keep=false']), 'CustomResourceDefinition', 'replicationpolicies.kube-replicator.io').metadata.annotations).toBeUndefined();
+      expect(find(render(['crds.install=false']), 'CustomResourceDefinition', 'replicationpolicies.kube-replicator.io')).toBeUndefined();
+    });
+
+    it('refuses values carried over from mittwald\'s chart: its image repository and its v2.x tags', () => {
+      for (const bad of ['image.repository=quay.io/mittwald/kubernetes-replicator', 'image.tag=v2.12.4', `image.digest=sha256:${'x'.repeat(64)}`, 'image.digest=latest',
+        'livenessProbe.periodSeconds=0', 'livenessProbe.path=/x', 'serviceAccount.name=Not_A_Name', 'podDisruptionBudget.maxUnavailable=half',
+        'crds.install=maybe', 'crds.other=1']) {
+        const r = helm(['template', 'kube-replicator', chart, '--set', bad]);
+        expect({ bad, status: r.status }).toEqual({ bad, status: 1 });
+        expect(r.stderr).toContain("values don't meet the specifications of the schema");
+      }
+      for (const bad of ['--set-json=extraEnv=[{"nme":"A"}]', '--set-json=extraVolumeMounts=[{"name":"a"}]', '--set-json=extraVolumes=[{"configMap":{"name":"x"}}]']) {
+        const r = helm(['template', 'kube-replicator', chart, bad]);
+        expect({ bad, status: r.status }).toEqual({ bad, status: 1 });
+      }
+    });
+  });
+
   it('refuses two replicas without leader election (two writers), and accepts one', () => {
     const r = helm(['template', 'kube-replicator', chart, '--set', 'replicas=2,leaderElection.enabled=false']);
     expect(r.status).toBe(1);
@@ -313,11 +406,13 @@ describe('Helm chart', () => {
     expect(helm(['template', 'kube-replicator', chart, '--set', 'replicas=1,leaderElection.enabled=false']).status).toBe(0);
   });
 
-  it('the CRD exists once: the chart links to crds/, and config/base includes crds/ as a kustomization', () => {
+  it('the CRD exists once: the chart links to crds/ (files/crds/, rendered by a template), and config/base includes crds/', () => {
     const crdFiles = readdirSync(join(root, 'crds')).filter((f) => f !== 'kustomization.yaml').sort();
     expect(crdFiles.length).toBeGreaterThan(0);
-    expect(readdirSync(join(chart, 'crds')).sort()).toEqual(crdFiles);
-    for (const f of crdFiles) expect(realpathSync(join(chart, 'crds', f))).toBe(realpathSync(join(root, 'crds', f)));
+    expect(readdirSync(join(chart, 'files', 'crds')).sort()).toEqual(crdFiles);
+    for (const f of crdFiles) expect(realpathSync(join(chart, 'files', 'crds', f))).toBe(realpathSync(join(root, 'crds', f)));
+    // Not a crds/ folder: Helm would install it once and never upgrade it (nor install it on an in-place migration).
+    expect(existsSync(join(chart, 'crds'))).toBe(false);
     const kustomization = parse(readFileSync(join(root, 'crds', 'kustomization.yaml'), 'utf8')) as { resources: string[] };
     expect([...kustomization.resources].sort()).toEqual(crdFiles);
     expect(existsSync(join(root, 'config', 'base', 'crds'))).toBe(false);
@@ -346,7 +441,7 @@ describe('kustomize', () => {
 
   it('config/base is the chart with default values (release and namespace kube-replicator)', () => {
     const base = kustomize('config/base');
-    const chartObjs = render([], { includeCrds: true });
+    const chartObjs = render();
     expectSameObjects(base, chartObjs);
     // The parts the brief names, spelled out so a failure reads clearly.
     expect(must(base, 'ClusterRole', 'kube-replicator').rules).toEqual(must(chartObjs, 'ClusterRole', 'kube-replicator').rules);
@@ -357,7 +452,7 @@ describe('kustomize', () => {
 
   it('config/overlays/annotations-only is the chart with replicate.roles=false,replicate.roleBindings=false', () => {
     const overlay = kustomize('config/overlays/annotations-only');
-    expectSameObjects(overlay, render(['replicate.roles=false', 'replicate.roleBindings=false'], { includeCrds: true }));
+    expectSameObjects(overlay, render(['replicate.roles=false', 'replicate.roleBindings=false']));
     expect(container(overlay).args).toEqual(expect.arrayContaining(['--replicate-roles=false', '--replicate-role-bindings=false']));
     expect(overlay.filter((o) => o.metadata.name.includes('rbac-writer'))).toEqual([]);
   });
@@ -378,7 +473,8 @@ describe('helm install into the control plane, and the operator with the chart\'
 
   beforeAll(async () => {
     for (const n of [ns, src, dst]) await createNamespace(c, n);
-    helmOk(['install', release, chart, '--namespace', ns, '--skip-crds', '--kubeconfig', controlPlaneInfo().kubeconfig,
+    // The shared control plane's CRD was installed by the test setup, not by a release.
+    helmOk(['install', release, chart, '--namespace', ns, '--set', 'crds.install=false', '--kubeconfig', controlPlaneInfo().kubeconfig,
       '--set', 'image.tag=test', '--set-json', `trustedRbacNamespaces=["${src}"]`,
       '--set-json', 'rbacWriter.grantable=[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list"]}]']);
     installed = true;

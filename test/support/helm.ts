@@ -23,8 +23,8 @@ export interface Obj {
 
 /** helm with every home folder inside the control plane's folder: never the user's ~/.config, ~/.cache or ~/.kube. */
 /**
- * stderr without the note helm prints for each symbolic link it follows (the chart's crds/ links to the top-level
- * crds/, so that the CRD exists once; `helm package` stores the file itself).
+ * stderr without the note helm prints for each symbolic link it follows (the chart's files/crds/ links to the
+ * top-level crds/, so that the CRD exists once; `helm package` stores the file itself).
  */
 export const withoutSymlinkNotes = (stderr: string): string =>
   stderr.split('\n').filter((l) => l && !l.includes('msg="found symbolic link in path.')).join('\n');
@@ -51,9 +51,8 @@ export function parseObjects(yamlText: string): Obj[] {
 }
 
 /** `helm template` of the chart as release `release` in namespace `namespace`, with `--set`-style values. */
-export function render(values: string[] = [], opts: { release?: string; namespace?: string; includeCrds?: boolean } = {}): Obj[] {
+export function render(values: string[] = [], opts: { release?: string; namespace?: string } = {}): Obj[] {
   const args = ['template', opts.release ?? 'kube-replicator', chart, '--namespace', opts.namespace ?? 'kube-replicator'];
-  if (opts.includeCrds) args.push('--include-crds');
   for (const v of values) args.push(v.startsWith('--') ? v : `--set=${v}`);
   return parseObjects(helmOk(args));
 }

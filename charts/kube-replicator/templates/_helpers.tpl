@@ -33,9 +33,24 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
-{{/* The operator's ServiceAccount. */}}
+{{/* The operator's ServiceAccount: serviceAccount.name, or the release's full name. */}}
 {{- define "kube-replicator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.name }}
+{{- .Values.serviceAccount.name }}
+{{- else if .Values.serviceAccount.create }}
 {{- include "kube-replicator.fullname" . }}
+{{- else }}
+{{- fail "serviceAccount.create=false needs serviceAccount.name: the existing ServiceAccount the operator runs as" }}
+{{- end }}
+{{- end }}
+
+{{/* The image: repository@digest when a digest is set, else repository:tag (default: the chart's appVersion). */}}
+{{- define "kube-replicator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
 {{- end }}
 
 {{/* The RBAC-writer ServiceAccount, impersonated for every Role/RoleBinding write (52 + 12 characters max). */}}
