@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { Options } from './cli/flags.ts';
 import { Controller } from './controller/controller.ts';
-import { KubeClient } from './kube/client.ts';
+import { KubeClient, qualifyServiceAccount } from './kube/client.ts';
 import type { KubeAccess } from './kube/kubeconfig.ts';
 import { EventRecorder } from './kube/events.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -77,12 +77,14 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
   client.onRequest((r) => metrics.apiRequests.inc({ method: r.method, code: r.status ? `${Math.floor(r.status / 100)}xx` : 'none' }));
   const events = new EventRecorder(client);
   events.onError = (err, e) => log.warn('could not record an Event', { reason: e.reason, error: (err as Error).message });
+  const rbacWriter = o.rbacWriter ? qualifyServiceAccount(o.rbacWriter, ownNamespace()) : undefined;
   const kinds = await kindTableFor(client, o);
   const controller = new Controller(client, {
     kinds, validatePolicySpec: loadPolicySchema(), settings: settingsFrom(o, log), concurrency: o.concurrency, resyncPeriodMs: o.resyncPeriodMs,
-    log, events, watchInactivityMs: o.watchInactivityMs, cacheSyncTimeoutMs: o.cacheSyncTimeoutMs, observer: metrics, rbacWriter: o.rbacWriter,
+    log, events, watchInactivityMs: o.watchInactivityMs, cacheSyncTimeoutMs: o.cacheSyncTimeoutMs, observer: metrics, rbacWriter,
   });
-  if (!o.rbacWriter && kinds.specs.some((s) => s.rbac)) {
+  metrics.start(kinds.kinds, controller.informerNames());
+  if (!rbacWriter && kinds.specs.some((s) => s.rbac)) {
     log.warn('Roles and RoleBindings are replicated with the operator\'s own permissions; set --rbac-writer so that replicated RBAC never grants more than an identity you scope');
   }
   let server: Server | undefined;
@@ -103,7 +105,7 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
   if (o.leaderElect) {
     await controller.start(false); // warm standby: caches synced and ready, no writes
     elector = new LeaderElector(client, {
-      namespace: o.leaderElectionNamespace ?? inClusterNamespace() ?? 'default', name: o.leaderElectionId, identity,
+      namespace: o.leaderElectionNamespace ?? ownNamespace() ?? 'default', name: o.leaderElectionId, identity,
       leaseDurationMs: o.leaseDurationMs, renewDeadlineMs: o.renewDeadlineMs, retryPeriodMs: o.retryPeriodMs,
       onStartedLeading: () => {
         log.info('became the leader', { identity, lease: o.leaderElectionId });

@@ -4,8 +4,8 @@
 // replicates only what rbacWriter.grantable allows.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
-import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { chart, helm, helmOk, parseObjects, render, repoRoot, withoutSymlinkNotes, type Obj, type Rule } from './support/helm.ts';
 import { flagSpecs } from '../src/cli/flags.ts';
@@ -94,7 +94,9 @@ describe('Helm chart', () => {
     expect(c.ports).toEqual([{ name: 'http-status', containerPort: 9102, protocol: 'TCP' }]);
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http-status' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http-status' });
-    expect(c.args).toEqual(expect.arrayContaining(['run', '--rbac-writer=kube-replicator/kube-replicator-rbac-writer', '--leader-elect', '--leader-election-namespace=kube-replicator']));
+    expect(c.args).toEqual(expect.arrayContaining(['run', '--rbac-writer=kube-replicator-rbac-writer', '--leader-elect']));
+    // Namespaces are the operator's own, not spelled out: a kustomize overlay moving it needs no patch.
+    expect(c.args.filter((a: string) => a.includes('kube-replicator/') || a.startsWith('--leader-election-namespace'))).toEqual([]);
     expect(c.args.some((a: string) => a.startsWith('--replicate-'))).toBe(false);
     // The operator may impersonate its writer, and nobody else.
     const impersonate = must(objs, 'ClusterRole', 'kube-replicator').rules!.filter((r) => r.verbs.includes('impersonate'));
@@ -113,11 +115,11 @@ describe('Helm chart', () => {
     ], { release: 'r1', namespace: 'ops' }), 'r1-kube-replicator');
     expect(c.args).toEqual([
       'run', '--resync-period=1h', '--log-level=debug', '--log-format=plain', '--concurrency=16', '--watch-inactivity=2m', '--cache-sync-timeout=90s', '--pattern-memory-budget=96Mi',
-      '--extra-kinds=networking.k8s.io/v1/NetworkPolicy,v1/LimitRange', '--rbac-writer=ops/r1-kube-replicator-rbac-writer', '--allow-all', '--exclude-namespaces=kube-.*,legacy', '--adopt-existing',
+      '--extra-kinds=networking.k8s.io/v1/NetworkPolicy,v1/LimitRange', '--rbac-writer=r1-kube-replicator-rbac-writer', '--allow-all', '--exclude-namespaces=kube-.*,legacy', '--adopt-existing',
       '--trusted-rbac-namespaces=platform,ops-.*', '--trusted-source-namespaces=platform', '--protected-namespaces=kube-system,infra-.*',
       '--never-replicate-secret-types=kubernetes.io/service-account-token,bootstrap.kubernetes.io/token,helm.sh/release.v1,example.com/licence',
       '--require-namespace-opt-in', '--permissive',
-      '--leader-elect', '--leader-election-namespace=ops', '--leader-election-id=r1-kube-replicator',
+      '--leader-elect', '--leader-election-id=r1-kube-replicator',
       '--leader-election-lease-duration=30s', '--leader-election-renew-deadline=20s', '--leader-election-retry-period=4s',
       '--sync-by-content',
     ]);
@@ -129,7 +131,8 @@ describe('Helm chart', () => {
     const rendered = new Set([...c.args, ...disabled.args].filter((a: string) => a.startsWith('--')).map((a: string) => a.slice(2).split('=')[0]!));
     const known = flagSpecs.map((f) => f.name);
     expect([...rendered].filter((n) => !known.includes(n))).toEqual([]);
-    const notInPods = ['kubeconfig', 'context', 'status-addr', 'sync-by-content', 'f', 'filename'];
+    // (--leader-election-namespace: a Pod's own namespace is the default, and the release's.)
+    const notInPods = ['kubeconfig', 'context', 'status-addr', 'sync-by-content', 'f', 'filename', 'leader-election-namespace'];
     expect(known.filter((n) => !rendered.has(n) && !notInPods.includes(n))).toEqual([]);
   });
 
@@ -348,7 +351,7 @@ describe('Helm chart', () => {
       expect(find(objs, 'ServiceAccount', 'kube-replicator-rbac-writer')).toBeDefined();
       expect(must(objs, 'Deployment', 'kube-replicator').spec.template.spec.serviceAccountName).toBe('ops-identity');
       for (const b of objs.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
-        for (const s of (b as { subjects: { name: string }[] }).subjects) expect(s.name).not.toBe('kube-replicator');
+        for (const s of (b as unknown as { subjects: { name: string }[] }).subjects) expect(s.name).not.toBe('kube-replicator');
       }
       expect(must(objs, 'ClusterRoleBinding', 'kube-replicator').subjects).toEqual([{ kind: 'ServiceAccount', name: 'ops-identity', namespace: 'kube-replicator' }]);
       expect(JSON.stringify(must(objs, 'ValidatingAdmissionPolicy', 'kube-replicator-protect-replicas').spec.matchConditions)).toContain('ops-identity');
@@ -450,6 +453,42 @@ describe('kustomize', () => {
     expect(must(base, 'Namespace', 'kube-replicator')).toBeDefined();
   });
 
+  it('an overlay that only changes `namespace` moves every binding subject, the Lease and the RBAC writer with it (kubectl auth can-i)', async () => {
+    const ns = uniqueName('ovl');
+    const dir = join(controlPlaneInfo().dir, `overlay-${ns}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'kustomization.yaml'), `namespace: ${ns}\nresources:\n  - ${relative(dir, join(root, 'config', 'base'))}\n`); // kustomize refuses absolute paths
+    const objs = parseObjects(kubectl(['kustomize', dir]));
+    for (const b of objs.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
+      for (const sub of (b as unknown as { subjects: { namespace: string }[] }).subjects) expect({ binding: key(b), namespace: sub.namespace }).toEqual({ binding: key(b), namespace: ns });
+    }
+    // No argument names the old namespace: the operator finds its Lease and writer in its own.
+    expect(container(objs).args.filter((a: string) => a.includes('kube-replicator/'))).toEqual([]);
+    expect(container(objs).args).toContain('--rbac-writer=kube-replicator-rbac-writer');
+    // Applied for real (RBAC only: the admission policy would be in force cluster-wide), then asked as the moved identities.
+    const rbac = objs.filter((o) => ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind));
+    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac });
+    kubectl(['apply', '-f', '-'], list);
+    try {
+      const canI = (as: string, ...args: string[]) => {
+        try {
+          return kubectl(['auth', 'can-i', ...args, `--as=system:serviceaccount:${ns}:${as}`]).trim();
+        } catch (e) {
+          return String((e as { stdout?: string }).stdout ?? e).trim(); // exit status 1 means "no"
+        }
+      };
+      expect(canI('kube-replicator', 'list', 'secrets', '-A')).toBe('yes');
+      expect(canI('kube-replicator', 'update', 'configmaps', '-n', 'default')).toBe('yes');
+      expect(canI('kube-replicator', 'impersonate', 'serviceaccounts/kube-replicator-rbac-writer', '-n', ns)).toBe('yes');
+      expect(canI('kube-replicator', 'update', 'leases.coordination.k8s.io', '-n', ns)).toBe('yes');
+      expect(canI('kube-replicator-rbac-writer', 'create', 'roles.rbac.authorization.k8s.io', '-n', 'default')).toBe('yes');
+      // The base's own namespace grants the moved identity nothing.
+      expect(canI('kube-replicator', 'update', 'leases.coordination.k8s.io', '-n', 'kube-replicator')).toBe('no');
+    } finally {
+      kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], list);
+    }
+  });
+
   it('config/overlays/annotations-only is the chart with replicate.roles=false,replicate.roleBindings=false', () => {
     const overlay = kustomize('config/overlays/annotations-only');
     expectSameObjects(overlay, render(['replicate.roles=false', 'replicate.roleBindings=false']));
@@ -537,12 +576,13 @@ describe('helm install into the control plane, and the operator with the chart\'
     const deploy = await apps.readNamespacedDeployment({ namespace: ns, name: fullname });
     const rendered = deploy.spec!.template.spec!.containers[0]!.args!;
     expect(rendered[0]).toBe('run');
-    expect(rendered).toEqual(expect.arrayContaining([`--rbac-writer=${ns}/${writer}`, '--leader-elect', `--leader-election-namespace=${ns}`]));
+    expect(rendered).toEqual(expect.arrayContaining([`--rbac-writer=${writer}`, '--leader-elect']));
     const args = rendered.slice(1);
     const kc = await serviceAccountKubeConfig(ns, fullname);
     const file = join(controlPlaneInfo().dir, `${fullname}.kubeconfig`);
     writeFileSync(file, kc.exportConfig(), { mode: 0o600 });
     operator = new OperatorProcess('packaging', args, file);
+    operator.env = { POD_NAMESPACE: ns }; // as in its Pod: the writer and the Lease are in the operator's own namespace
     await operator.start();
 
     await c.core.createNamespacedSecret({ namespace: src, body: { metadata: { name: 'shared-secret', annotations: { [`${M}replicate-to`]: dst } }, data: { token: b64('s3cr3t') } } });

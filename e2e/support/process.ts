@@ -40,6 +40,9 @@ export class OperatorProcess {
    * `kubeconfig`: the identity the operator runs as, with `args` as given. Default: the Helm chart's ServiceAccount
    * and RBAC writer (test/support/chart-identity.ts), never admin. `nodeArgs` go to Node itself (e.g. a heap limit).
    */
+  /** More environment (e.g. POD_NAMESPACE: what a Pod's operator knows as its own namespace). */
+  env: Record<string, string> = {};
+
   constructor(name: string, args: string[] = [], kubeconfig?: string, nodeArgs: string[] = []) {
     this.logFile = join(controlPlaneInfo().dir, `operator-${name}-${process.pid}.log`);
     this.args = args;
@@ -55,7 +58,7 @@ export class OperatorProcess {
     const args = identity ? withRbacWriter(this.args, identity) : this.args;
     const out = openSync(this.logFile, 'a');
     this.proc = spawn(process.execPath, [...this.nodeArgs, join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${kubeconfig}`, `--status-addr=127.0.0.1:${port}`, '--log-level=debug', ...args], {
-      stdio: ['ignore', out, out], env: { PATH: process.env.PATH },
+      stdio: ['ignore', out, out], env: { PATH: process.env.PATH, ...this.env },
     });
     closeSync(out);
     await waitFor('the operator to be ready', async () => (await fetch(`${this.statusUrl}/readyz`)).status === 200, 60_000);

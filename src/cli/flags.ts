@@ -73,7 +73,7 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'permissive', type: 'bool', default: 'false', help: 'mittwald-like behaviour for migrations: --adopt-existing, RBAC push from every namespace, every annotation trusted' },
   { name: 'concurrency', type: 'int', default: '8', help: 'targets reconciled in parallel' },
   { name: 'pattern-memory-budget', type: 'string', default: '64Mi', help: 'estimated memory that compiled namespace patterns (replicate-to lists) may take, e.g. 64Mi; each source namespace gets an eighth, and a list beyond its namespace\'s share is refused with an Event' },
-  { name: 'rbac-writer', type: 'string', default: '', help: '<namespace>/<serviceaccount> impersonated for every Role/RoleBinding write: replicated RBAC never grants more than it holds' },
+  { name: 'rbac-writer', type: 'string', default: '', help: '<namespace>/<serviceaccount> (a bare name: in the operator\'s own namespace) impersonated for every Role/RoleBinding write: replicated RBAC never grants more than it holds' },
   { name: 'cache-sync-timeout', type: 'duration', default: '2m', help: 'the caches not synced after this long (bad credentials, a missing permission, an unreachable API server): the process exits with an error saying which' },
   { name: 'watch-inactivity', type: 'duration', default: '5m', help: 'a watch silent this long (no event or bookmark) is restarted' },
   { name: 'leader-elect', type: 'bool', default: 'false', help: 'run several replicas: only the holder of a Lease works, the others wait with warm caches' },

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type * as http from 'node:http';
-import { KubeClient } from './client.ts';
+import { KubeClient, qualifyServiceAccount } from './client.ts';
 import type { KubeAccess, TlsOptions } from './kubeconfig.ts';
 
 /** The client's connection pool for the next request (private: only its reuse policy is under test here). */
@@ -25,5 +25,15 @@ describe('KubeClient connection pool', () => {
     const rotated = await agentOf(client);
     expect(rotated).not.toBe(first);
     expect(await agentOf(client.impersonating({ user: 'system:serviceaccount:ops:writer' }))).toBe(rotated);
+  });
+});
+
+describe('qualifyServiceAccount (--rbac-writer)', () => {
+  it('keeps <namespace>/<name>, and puts a bare name in the operator\'s own namespace', () => {
+    expect(qualifyServiceAccount('ops/writer', 'platform')).toBe('ops/writer');
+    expect(qualifyServiceAccount('writer', 'platform')).toBe('platform/writer');
+  });
+  it('refuses a bare name when the own namespace is unknown, saying what to give', () => {
+    expect(() => qualifyServiceAccount('writer', undefined)).toThrow('give <namespace>/writer');
   });
 });

@@ -35,6 +35,16 @@ export interface Impersonation {
 }
 
 /** The identity of a ServiceAccount given as `<namespace>/<name>`. */
+/**
+ * <namespace>/<serviceaccount>, or a bare <serviceaccount> in `ownNamespace` (the operator's own): manifests then
+ * need not spell out the namespace, so a kustomize overlay that moves the operator moves its writer with it.
+ */
+export function qualifyServiceAccount(ref: string, ownNamespace: string | undefined): string {
+  if (ref.includes('/')) return ref;
+  if (!ownNamespace) throw new Error(`--rbac-writer=${ref} names no namespace, and the operator's own is unknown (not in a Pod, no POD_NAMESPACE): give <namespace>/${ref}`);
+  return `${ownNamespace}/${ref}`;
+}
+
 export function serviceAccountIdentity(ref: string): Impersonation {
   const [ns, name, ...rest] = ref.split('/');
   if (!ns || !name || rest.length) throw new Error(`"${ref}" is not <namespace>/<serviceaccount>`);

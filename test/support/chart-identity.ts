@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { kubectl } from '../../e2e/support/process.ts';
 import { admin, controlPlaneInfo, serviceAccountKubeConfig, waitFor } from './cluster.ts';
 import { render, type Rule } from './helm.ts';
+import { qualifyServiceAccount } from '../../src/kube/client.ts';
 
 export interface ChartIdentity {
   /** The release namespace: the ServiceAccounts and the leader-election Role live here. */
   namespace: string;
-  /** The `--rbac-writer` value the chart's Deployment passes. */
+  /** The `--rbac-writer` value the chart's Deployment passes, as <namespace>/<name>. */
   rbacWriter: string;
   /** A fresh kubeconfig with a token for the chart's operator ServiceAccount. */
   kubeConfig(): Promise<KubeConfig>;
@@ -58,7 +59,8 @@ async function install(release: string, grantable: Rule[], values: string[]): Pr
   const objects = rendered.filter((o) => rbacKinds.has(o.kind));
   const deployment = rendered.find((o) => o.kind === 'Deployment');
   const args: string[] = deployment!.spec.template.spec.containers[0].args;
-  const rbacWriter = args.find((a) => a.startsWith('--rbac-writer='))!.slice('--rbac-writer='.length);
+  // A bare name is the operator's own namespace: the release's (test operators do not run in a Pod).
+  const rbacWriter = qualifyServiceAccount(args.find((a) => a.startsWith('--rbac-writer='))!.slice('--rbac-writer='.length), namespace);
   const fullname = deployment!.metadata.name;
   const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, ...objects] };
   kubectl(['apply', '-f', '-'], JSON.stringify(list));
