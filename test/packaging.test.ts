@@ -509,11 +509,12 @@ describe('helm install into the control plane, and the operator with the chart\'
   const writer = `${fullname}-rbac-writer`;
   let operator: OperatorProcess | undefined;
   let installed = false;
+  let installNotes = '';
 
   beforeAll(async () => {
     for (const n of [ns, src, dst]) await createNamespace(c, n);
-    // The shared control plane's CRD was installed by the test setup, not by a release.
-    helmOk(['install', release, chart, '--namespace', ns, '--set', 'crds.install=false', '--kubeconfig', controlPlaneInfo().kubeconfig,
+    // The shared control plane's CRD was installed by the test setup, not by a release: the chart leaves it alone.
+    installNotes = helmOk(['install', release, chart, '--namespace', ns, '--kubeconfig', controlPlaneInfo().kubeconfig,
       '--set', 'image.tag=test', '--set-json', `trustedRbacNamespaces=["${src}"]`,
       '--set-json', 'rbacWriter.grantable=[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list"]}]']);
     installed = true;
@@ -551,6 +552,13 @@ describe('helm install into the control plane, and the operator with the chart\'
       const agg = await c.rbac.readClusterRole({ name: `${fullname}-grantable` });
       return agg.rules?.some((r) => r.resources?.includes('configmaps') && r.verbs.includes('get'));
     });
+  });
+
+  it('leaves a CRD applied outside the release alone, and says so (taking it over would fail the install)', async () => {
+    expect(installNotes).toContain('The ReplicationPolicy CRD was already installed outside this release');
+    const ext = c.kc.makeApiClient(k8s.ApiextensionsV1Api);
+    const crd = await ext.readCustomResourceDefinition({ name: 'replicationpolicies.kube-replicator.io' });
+    expect(crd.metadata!.annotations?.['meta.helm.sh/release-name']).toBeUndefined();
   });
 
   it('the chart\'s ServiceAccount may do what the operator needs, and may not escalate, bind or impersonate anyone else', async () => {

@@ -104,7 +104,8 @@ makes -ies; else -s); the operator reads the real one from discovery.
 - --extra-kinds={{ join "," . }}
 {{- end }}
 {{- if include "kube-replicator.rbacKinds" . }}
-- --rbac-writer={{ .Release.Namespace }}/{{ include "kube-replicator.rbacWriterName" . }}
+{{- /* A bare name: the operator's own namespace, so that a kustomize overlay moving the operator moves it too. */}}
+- --rbac-writer={{ include "kube-replicator.rbacWriterName" . }}
 {{- end }}
 {{- if .Values.allowAll }}
 - --allow-all
@@ -130,8 +131,8 @@ makes -ies; else -s); the operator reads the real one from discovery.
 - --permissive
 {{- end }}
 {{- if .Values.leaderElection.enabled }}
+{{- /* The Lease is in the operator's own namespace (the flag's default in a Pod). */}}
 - --leader-elect
-- --leader-election-namespace={{ .Release.Namespace }}
 - --leader-election-id={{ include "kube-replicator.fullname" . }}
 {{- with .Values.leaderElection.leaseDuration }}
 - --leader-election-lease-duration={{ . }}
@@ -145,5 +146,20 @@ makes -ies; else -s); the operator reads the real one from discovery.
 {{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Non-empty when the CRD named by the second argument is already served and belongs to no release of this name and
+namespace: applied with `kubectl apply -k crds/`, by `npm run dev`, or by chart 0.1.0's crds/ folder. Taking it
+over would fail the whole install, so the chart leaves it alone and NOTES.txt says so (`helm upgrade
+--take-ownership` hands it to the release). `helm template` sees no cluster and always renders it.
+*/}}
+{{- define "kube-replicator.crdOwnedElsewhere" -}}
+{{- $root := index . 0 }}
+{{- $live := lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" (index . 1) }}
+{{- if $live }}
+{{- $a := dig "metadata" "annotations" (dict) $live }}
+{{- if not (and (eq (get $a "meta.helm.sh/release-name") $root.Release.Name) (eq (get $a "meta.helm.sh/release-namespace") $root.Release.Namespace)) }}true{{ end }}
 {{- end }}
 {{- end }}
