@@ -243,13 +243,13 @@ async function fanout(n: number, prefix = 'fan', roundsWanted = fanoutRounds, la
     const value = b64(`v1-${n}-r${r}`);
     const w = watchObjects('secrets', replicasOf(src), n, (o) => o.data?.k === value);
     await w.synced;
-    const c0 = await metric('kube_replicator_process_cpu_seconds_total');
+    const c0 = await metric('process_cpu_seconds_total');
     const t0 = performance.now();
     await post(secretsPath(src), { metadata: { name, annotations: { [`${M}replicate-to-matching`]: `${prefix}${n}=yes` } }, data: { k: value } });
     await w.done;
     const operatorMs = performance.now() - t0;
     // The operator's CPU over its create phase (its watches included; the scrape itself adds a little).
-    const operatorCpuS = (await metric('kube_replicator_process_cpu_seconds_total')) - c0;
+    const operatorCpuS = (await metric('process_cpu_seconds_total')) - c0;
     // Floor: the same N creates, issued directly at the operator's concurrency, timed by the same kind of watch.
     // Its client's CPU is this process's over the creates and the watch (which shares the process, as the
     // operator's figure includes its own watches).
@@ -374,7 +374,7 @@ async function manySources(n: number): Promise<void> {
     const wc = watchObjects('configmaps', replicasOf(src), (n - half) * 5, (o) => o.metadata.name.startsWith(`r${r}-`));
     await Promise.all([ws.synced, wc.synced]);
     const r0 = await requestCounts();
-    const c0 = await metric('kube_replicator_process_cpu_seconds_total');
+    const c0 = await metric('process_cpu_seconds_total');
     const k0 = controlPlaneCpuS();
     const t0 = performance.now();
     await pool(items, concurrency, (i) => i < half
@@ -383,7 +383,7 @@ async function manySources(n: number): Promise<void> {
     await Promise.all([ws.done, wc.done]);
     const operatorMs = performance.now() - t0;
     const operatorRequests = requestsBetween(r0, await requestCounts());
-    const operatorCpuS = (await metric('kube_replicator_process_cpu_seconds_total')) - c0;
+    const operatorCpuS = (await metric('process_cpu_seconds_total')) - c0;
     const controlPlaneCpuOperatorS = controlPlaneCpuS() - k0;
     // Floor: the same writes in the same shape. The operator's time includes the n source creations (made by this
     // bench at `concurrency`, while the operator replicates at `concurrency`), so the floor also creates n sources
@@ -507,8 +507,8 @@ async function memory(unrelated: number, n: number): Promise<void> {
   await pool(Array.from({ length: unrelated }, (_, i) => i), 16, (i) => post(secretsPath(ns), { metadata: { name: `u${i}` }, data: { blob } }));
   await startOperator();
   await fanout(n, 'memfan', 1, 'memory: ');
-  const rss = await metric('kube_replicator_process_resident_memory_bytes');
-  const heap = await metric('kube_replicator_nodejs_heap_size_used_bytes');
+  const rss = await metric('process_resident_memory_bytes');
+  const heap = await metric('nodejs_heap_size_used_bytes');
   results.push({ scenario: 'memory', n, unrelated, rssMB: rss / 2 ** 20, heapMB: heap / 2 ** 20 });
   log(`memory with ${unrelated} unrelated 10 KB Secrets + fan-out ${n}: RSS ${(rss / 2 ** 20).toFixed(0)} MB, heap ${(heap / 2 ** 20).toFixed(0)} MB`);
 }
@@ -532,7 +532,7 @@ async function floodMemory(sources: number, n: number): Promise<void> {
   const ms = performance.now() - t0;
   await w.informer.stop();
   const peak = operatorPeakRss();
-  const heap = await metric('kube_replicator_nodejs_heap_size_used_bytes');
+  const heap = await metric('nodejs_heap_size_used_bytes');
   await stopOperator();
   await startOperator([], chartHeap);
   const want = sources * n;
@@ -623,13 +623,13 @@ async function idle(seconds: number): Promise<void> {
   }
   log(`cluster quiet after ${((performance.now() - s0) / 1000).toFixed(0)} s`);
   const offset = statSync(cp.auditLog).size;
-  const cpu0 = await metric('kube_replicator_process_cpu_seconds_total');
+  const cpu0 = await metric('process_cpu_seconds_total');
   const req0 = await metric('kube_replicator_api_requests_total');
   const byMethod0 = await requestCounts();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const elapsed = (performance.now() - t0) / 1000;
-  const cpu = (await metric('kube_replicator_process_cpu_seconds_total')) - cpu0;
+  const cpu = (await metric('process_cpu_seconds_total')) - cpu0;
   const requests = (await metric('kube_replicator_api_requests_total')) - req0;
   const idleRequests = requestsBetween(byMethod0, await requestCounts());
   const writes = auditWrites(offset);

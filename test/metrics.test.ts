@@ -19,10 +19,11 @@ afterAll(async () => {
   await Promise.all([src, t1, t2, t3].map((n) => deleteNamespace(c, n, false)));
 });
 
+/** The sum of the series of `name` that carry `labels` (others may differ: every series exists from the start). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && want.every((w) => l.includes(w)));
-  return line === undefined ? undefined : Number(line.split(' ').pop());
+  const lines = text.split('\n').filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && want.every((w) => l.includes(w)));
+  return lines.length === 0 ? undefined : lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
 describe('/metrics', () => {
@@ -45,11 +46,24 @@ describe('/metrics', () => {
     expect(sample(text, 'kube_replicator_workqueue_wait_seconds_count')).toBeGreaterThanOrEqual(3);
     expect(sample(text, 'kube_replicator_leader')).toBe(1);
     expect(sample(text, 'kube_replicator_last_sync_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 3600);
-    expect(sample(text, 'kube_replicator_process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    // Error series exist from the start (at 0 here: nothing failed), so that rate() and dashboards see them.
+    expect(sample(text, 'kube_replicator_write_errors_total', { kind: 'Secret', status: '0' })).toBe(0);
+    expect(sample(text, 'kube_replicator_reconcile_total', { kind: 'ConfigMap', outcome: 'Error', tier: 'none' })).toBe(0);
+    expect(sample(text, 'kube_replicator_watch_restarts_total', { informer: 'Namespace' })).toBe(0);
     expect(sample(text, 'kube_replicator_api_requests_total', { method: 'POST', code: '2xx' })).toBeGreaterThanOrEqual(2);
     // Labels are bounded sets: no namespace, no name, no value.
     for (const forbidden of [run, secretValue, b64(secretValue)]) expect(text).not.toContain(forbidden);
     const labelNames = new Set([...text.matchAll(/[{,]([a-z_]+)="/g)].map((m) => m[1]));
     for (const l of labelNames) expect(['kind', 'outcome', 'verb', 'tier', 'status', 'reason', 'informer', 'method', 'code', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type', 'quantile']).toContain(l);
+  });
+
+  it('names every gauge unlike a counter, and every counter with _total', async () => {
+    const text = await (await fetch(`${operator.statusUrl}/metrics`)).text();
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
+    expect(types.filter((t) => t.type === 'gauge').length).toBeGreaterThan(5);
+    expect(types.filter((t) => t.type === 'gauge' && t.name.endsWith('_total'))).toEqual([]);
+    expect(types.filter((t) => t.type === 'counter' && !t.name.endsWith('_total'))).toEqual([]);
   });
 });

@@ -41,7 +41,7 @@ async function heapReport(): Promise<string> {
   const text = await (await fetch(`${operator.statusUrl}/metrics`)).text();
   const value = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1] ?? NaN);
   const mib = (n: number) => `${(n / 1048576).toFixed(0)} MiB`;
-  return `heap used ${mib(value('kube_replicator_nodejs_heap_size_used_bytes'))} of ${mib(value('kube_replicator_nodejs_heap_size_total_bytes'))}, external ${mib(value('kube_replicator_nodejs_external_memory_bytes'))}`;
+  return `heap used ${mib(value('nodejs_heap_size_used_bytes'))} of ${mib(value('nodejs_heap_size_total_bytes'))}, external ${mib(value('nodejs_external_memory_bytes'))}`;
 }
 
 async function recordPeak(what: string): Promise<number> {

@@ -141,11 +141,15 @@ export class Controller {
   /** The kinds watched, each with the number of our replicas of it. */
   replicaCounts = (): [Kind, number][] => [...this.states].map(([kind, s]) => [kind, s.replicas.size]);
 
+  private informers = () => [this.namespaces, this.policyInformer, ...[...this.states.values()].map((s) => s.meta)];
+
+  /** The informers' names, as watch restarts and stale watches report them. */
+  informerNames = (): string[] => this.informers().map((i) => i.name);
+
   /** Informers whose watch has shown no sign of life for longer than `maxSilenceMs`. */
   staleWatches(maxSilenceMs: number): string[] {
     const now = Date.now();
-    const all = [this.namespaces, this.policyInformer, ...[...this.states.values()].map((s) => s.meta)];
-    return all.filter((i) => i.hasSynced && now - i.lastActivity > maxSilenceMs).map((i) => i.name);
+    return this.informers().filter((i) => i.hasSynced && now - i.lastActivity > maxSilenceMs).map((i) => i.name);
   }
 
   // ---- events ----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // For one target object: which rule wins, the desired object, and the single write (if any) that gets there.
 // Pure: everything it needs is in PlanInput; the controller performs the write and records the notes.
+import type { EventReason } from '../model/event-reasons.ts';
 import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { dropManagedFields, formatRef } from '../model/objects.ts';
@@ -76,7 +77,7 @@ export type Write =
 export interface Note {
   on: ObjectRef;
   type: 'Normal' | 'Warning';
-  reason: string;
+  reason: EventReason;
   message: string;
   /**
    * The untrusted party on whose behalf a note lands on another namespace's object: recording is rate-limited per

@@ -1,4 +1,5 @@
 // Which namespaces a push rule reaches, and which sources may never be replicated at all.
+import type { RefusalReason } from '../model/event-reasons.ts';
 import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
 import type { NamespaceView, PushRule, Settings, TargetNamespaces } from './types.ts';
@@ -36,7 +37,7 @@ export function namedTargets(t: TargetNamespaces): ReadonlySet<string> | undefin
 }
 
 export interface Refusal {
-  reason: string;
+  reason: RefusalReason;
   message: string;
 }
 
