@@ -388,7 +388,13 @@ describe('Helm chart', () => {
     });
 
     it('refuses values carried over from mittwald\'s chart: its image repository and its v2.x tags', () => {
-      for (const bad of ['image.repository=quay.io/mittwald/kubernetes-replicator', 'image.tag=v2.12.4', `image.digest=sha256:${'x'.repeat(64)}`, 'image.digest=latest',
+      for (const [bad, says] of [['image.repository=quay.io/mittwald/kubernetes-replicator', "is mittwald/kubernetes-replicator's image"], ['image.tag=v2.12.4', 'is a mittwald/kubernetes-replicator version']]) {
+        const r = helm(['template', 'kube-replicator', chart, '--set', bad]);
+        expect({ bad, status: r.status }).toEqual({ bad, status: 1 });
+        expect(r.stderr).toContain(says);
+        expect(r.stderr).toContain('--reset-values');
+      }
+      for (const bad of [`image.digest=sha256:${'x'.repeat(64)}`, 'image.digest=latest',
         'livenessProbe.periodSeconds=0', 'livenessProbe.path=/x', 'serviceAccount.name=Not_A_Name', 'podDisruptionBudget.maxUnavailable=half',
         'crds.install=maybe', 'crds.other=1']) {
         const r = helm(['template', 'kube-replicator', chart, '--set', bad]);

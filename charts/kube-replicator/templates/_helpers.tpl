@@ -46,6 +46,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* The image: repository@digest when a digest is set, else repository:tag (default: the chart's appVersion). */}}
 {{- define "kube-replicator.image" -}}
+{{- /* Checked here rather than in the schema, whose "not" failures name no reason. */}}
+{{- if contains "mittwald" .Values.image.repository }}
+{{- fail (printf "image.repository=%s is mittwald/kubernetes-replicator's image, carried over from its chart: leave it unset (upgrade with --reset-values)" .Values.image.repository) }}
+{{- end }}
+{{- if regexMatch "^v2\\." .Values.image.tag }}
+{{- fail (printf "image.tag=%s is a mittwald/kubernetes-replicator version, carried over from its chart; kube-replicator's tags have no leading v: leave it unset for the chart's appVersion (upgrade with --reset-values)" .Values.image.tag) }}
+{{- end }}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
 {{- else }}
