@@ -2,7 +2,8 @@
 # Builds the linters the tests run (actionlint, promtool, the Dockerfile linter, ...) from pinned Go modules into
 # a cache folder outside the repository. Each tools/linters/<name>/ is its own Go module whose go.mod declares
 # the tool (`go get -tool <pkg>@<version>`); separate modules keep one tool's dependencies from moving another's.
-# The cache key is the module's go.mod + go.sum, so bumping a version rebuilds it.
+# The cache key is the module's go.mod + go.sum and its own Go sources (a linter written here, like
+# dockerfile-lint), so bumping a version or editing the source rebuilds it.
 # Usage: build-linters.sh [name ...]   (default: every tools/linters/*). Prints "<name> <path>" per tool.
 set -euo pipefail
 
@@ -20,16 +21,18 @@ fi
 for name in "${names[@]}"; do
   dir="$here/linters/$name"
   [ -f "$dir/go.mod" ] || { echo "no linter module $dir/go.mod" >&2; exit 1; }
-  key=$(cat "$dir/go.mod" "$dir/go.sum" 2>/dev/null | sha256sum | cut -c1-12)
+  key=$(find "$dir" -name go.mod -o -name go.sum -o -name '*.go' | sort | xargs cat | sha256sum | cut -c1-12)
   out="$cache/$name-$key-$(go env GOVERSION)-$(go env GOOS)-$(go env GOARCH)"
   if [ ! -x "$out/$name" ]; then
     t0=$SECONDS
     echo "building $name ..." >&2
-    mkdir -p "$out.tmp"
+    mkdir -p "$cache"
+    tmp=$(mktemp -d "$out.XXXXXX")   # its own folder: two runs at once must not move each other's build
     # `go install tool` builds every tool the module declares; the one named like the folder is the linter.
-    (cd "$dir" && GOBIN="$out.tmp" go install -trimpath -ldflags "-s -w" tool)
-    [ -x "$out.tmp/$name" ] || { echo "tools/linters/$name declares no tool named $name" >&2; exit 1; }
-    rm -rf "$out" && mv "$out.tmp" "$out"   # atomic: a half-built folder is never picked up
+    (cd "$dir" && GOBIN="$tmp" go install -trimpath -ldflags "-s -w" tool)
+    [ -x "$tmp/$name" ] || { echo "tools/linters/$name declares no tool named $name" >&2; exit 1; }
+    # Atomic: a half-built folder is never picked up; if another run finished first, keep its copy.
+    mv -T "$tmp" "$out" 2>/dev/null || rm -rf "$tmp"
     echo "built $name in $((SECONDS - t0))s" >&2
   fi
   echo "$name $out/$name"
