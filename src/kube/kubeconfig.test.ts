@@ -1,8 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inClusterAccess, kubeAccessFromFiles, kubeAccessFromText, loadKubeAccess } from './kubeconfig.ts';
+import { inClusterAccess, kubeAccessFromFiles, kubeAccessFromText, loadClientNode, loadKubeAccess } from './kubeconfig.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -113,5 +113,18 @@ describe('kubeconfig', () => {
     writeFileSync(file, config({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: './plugin.sh', interactiveMode: 'Never' } }));
     const a = await kubeAccessFromFiles([file]);
     expect(await a.authorization()).toBe('Bearer from-exec');
+  });
+
+  it('without client-node (a production install), an exec kubeconfig fails saying what to install', async () => {
+    // Node's own error for a package that is not installed (test/production-tree.test.ts meets the real one).
+    const notInstalled = Object.assign(new Error("Cannot find package '@kubernetes/client-node' imported from /app/dist/kube/kubeconfig.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { devDependencies: Record<string, string> };
+    const err = await loadClientNode('user "eks" of the kubeconfig authenticates with an exec plugin', () => Promise.reject(notInstalled)).catch((e: Error) => e);
+    expect((err as Error).message).toBe('user "eks" of the kubeconfig authenticates with an exec plugin, which kube-replicator runs through @kubernetes/client-node, '
+      + 'and that is not installed (a production install leaves it out): install it next to kube-replicator '
+      + `(npm install --no-save @kubernetes/client-node@${pkg.devDependencies['@kubernetes/client-node']}), or use a kubeconfig with a token, a token file or a client certificate`);
+    // Something missing inside an installed client-node is not reported as client-node missing.
+    const inside = Object.assign(new Error("Cannot find package 'undici' imported from /app/node_modules/@kubernetes/client-node/dist/index.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+    await expect(loadClientNode('x', () => Promise.reject(inside))).rejects.toBe(inside);
   });
 });

@@ -1,7 +1,8 @@
 // Where the API server is and how to authenticate to it: kubeconfig files (client-go's lookup and merge rules)
 // and in-cluster ServiceAccount configuration. Read here instead of through @kubernetes/client-node, whose import
-// alone costs ~90 MB RSS; client-node is loaded only for credentials we do not read ourselves (exec plugins and
-// auth providers).
+// alone costs ~85 MiB RSS; client-node is loaded only for credentials we do not read ourselves (exec plugins and
+// auth providers). It is a devDependency: production installs and the image (where those never run) leave out
+// its 65 MB.
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -155,7 +156,8 @@ function pathIn(value: unknown, dir: string): string | undefined {
  * in-cluster) do not pay for it.
  */
 async function clientNodeAccess(server: string, cluster: Located<NamedCluster>, user: Located<NamedUser>): Promise<KubeAccess> {
-  const k8s = await import('@kubernetes/client-node');
+  const how = user.value.user.exec ? 'an exec plugin' : 'an auth provider';
+  const k8s = await loadClientNode(`user "${user.value.name}" of the kubeconfig authenticates with ${how}`);
   const absolute = (entry: Record<string, unknown>, dir: string, keys: string[]) =>
     Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, keys.includes(k) ? pathIn(v, dir) : v]));
   const u = absolute(user.value.user, user.dir, ['client-certificate', 'client-key', 'tokenFile']);
@@ -185,4 +187,25 @@ async function clientNodeAccess(server: string, cluster: Located<NamedCluster>, 
       return o.headers?.Authorization ?? (o.auth ? basic(o.auth) : undefined);
     },
   };
+}
+
+type ClientNode = typeof import('@kubernetes/client-node');
+
+/**
+ * client-node, or an error that says what to install: a production install (`npm ci --omit=dev`, the image) does
+ * not have it, and a bare ERR_MODULE_NOT_FOUND would not say why it is wanted. `load` is replaced only by tests.
+ */
+export async function loadClientNode(why: string, load: () => Promise<ClientNode> = () => import('@kubernetes/client-node')): Promise<ClientNode> {
+  try {
+    return await load();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    // Only client-node itself missing; a broken install inside it keeps Node's own error.
+    if (err.code !== 'ERR_MODULE_NOT_FOUND' || !err.message.includes("'@kubernetes/client-node'")) throw e;
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { devDependencies?: Record<string, string> };
+    const version = pkg.devDependencies?.['@kubernetes/client-node'] ?? '2';
+    throw new Error(`${why}, which kube-replicator runs through @kubernetes/client-node, and that is not installed (a production install leaves it out): `
+      + `install it next to kube-replicator (npm install --no-save @kubernetes/client-node@${version}), `
+      + 'or use a kubeconfig with a token, a token file or a client certificate', { cause: e });
+  }
 }
