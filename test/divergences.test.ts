@@ -1,10 +1,10 @@
-// One test per row of DESIGN.md §4 (compatibility decisions) not already covered by mittwald-suite.test.ts
-// or mittwald-extra.test.ts, for every kind where the row applies. Each name says whether it asserts
-// mittwald's behaviour (same) or our documented divergence.
+// One test per row of DESIGN.md §4 (compatibility decisions) and of the README's "Differences from mittwald" not
+// already covered by mittwald-suite.test.ts or mittwald-extra.test.ts, for every kind where the row applies. Each
+// name says whether it asserts mittwald's behaviour (same) or our documented divergence.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import {
-  admin, b64, createNamespace, deleteNamespace, maybe, uniqueName, waitFor, waitForEvent,
+  admin, b64, createNamespace, decoded, deleteNamespace, maybe, uniqueName, waitFor, waitForEvent,
 } from './support/cluster.ts';
 import { startTestOperator, type TestOperator } from './support/operator.ts';
 import { allKinds, kindOps, type Kind, type Obj } from './support/kind-ops.ts';
@@ -69,6 +69,12 @@ function mittwaldReplicaAnnotations(kind: Kind): Record<string, string> {
   };
 }
 
+/** Creation timestamps have one-second resolution: waits until an object created now is strictly younger. */
+async function afterCreationSecondOf(obj: Obj): Promise<void> {
+  const created = new Date(obj.metadata!.creationTimestamp!).getTime();
+  await waitFor('the next creationTimestamp second', () => Date.now() >= created + 1100, 5000);
+}
+
 const secret = (namespace: string, name: string) => maybe(c.core.readNamespacedSecret({ namespace, name }));
 const configMap = (namespace: string, name: string) => maybe(c.core.readNamespacedConfigMap({ namespace, name }));
 
@@ -125,28 +131,6 @@ describe('DESIGN.md §4 rows, default flags', () => {
         expect(await valueIn('ConfigMap', U, name)).toBe('own');
       }
       await waitForEvent(c, A, 'consent-src', 'ReplicationNotPermitted');
-    });
-  });
-
-  describe('ConfigMap binaryData (divergence: mittwald leaves removed binaryData keys in push replicas)', () => {
-    it('replicates binaryData keys and removes a binaryData key dropped from the source', async () => {
-      await c.core.createNamespacedConfigMap({
-        namespace: A,
-        body: { metadata: { name: 'binary', annotations: { [`${M}replicate-to`]: B } }, data: { text: 't' }, binaryData: { bin1: b64('\u0000one'), bin2: b64('\u0001two') } },
-      });
-      const replica = await waitFor('replica', async () => {
-        const cm = await configMap(B, 'binary');
-        return cm?.binaryData?.bin2 ? cm : undefined;
-      });
-      expect(replica.data).toEqual({ text: 't' });
-      expect(replica.binaryData).toEqual({ bin1: b64('\u0000one'), bin2: b64('\u0001two') });
-      expect(replica.metadata!.annotations![`${M}replicated-keys`]).toBe('bin1,bin2,text');
-      await c.core.patchNamespacedConfigMap({ namespace: A, name: 'binary', body: [{ op: 'remove', path: '/binaryData/bin1' }] }, jsonPatch);
-      await until('bin1 removed from the replica', async () => (await configMap(B, 'binary'))?.binaryData?.bin1 === undefined);
-      const after = (await configMap(B, 'binary'))!;
-      expect(after.binaryData).toEqual({ bin2: b64('\u0001two') });
-      expect(after.data).toEqual({ text: 't' });
-      expect(after.metadata!.annotations![`${M}replicated-keys`]).toBe('bin2,text');
     });
   });
 
@@ -425,18 +409,6 @@ describe('DESIGN.md §4 rows, default flags', () => {
     const subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }];
     const binding = (namespace: string, name: string) => maybe(c.rbac.readNamespacedRoleBinding({ namespace, name }));
 
-    it('a source whose roleRef changed (deleted and created again) gets its replica recreated with the new roleRef', async () => {
-      const annotations = { [`${M}replicate-to`]: B };
-      await c.rbac.createNamespacedRoleBinding({ namespace: A, body: { metadata: { name: 'roleref', annotations }, roleRef: ref('view'), subjects } });
-      const first = await waitFor('replica with view', async () => ((await binding(B, 'roleref'))?.roleRef.name === 'view' ? binding(B, 'roleref') : undefined));
-      await c.rbac.deleteNamespacedRoleBinding({ namespace: A, name: 'roleref' });
-      await c.rbac.createNamespacedRoleBinding({ namespace: A, body: { metadata: { name: 'roleref', annotations }, roleRef: ref('edit'), subjects } });
-      const second = await waitFor('replica with edit', async () => ((await binding(B, 'roleref'))?.roleRef.name === 'edit' ? binding(B, 'roleref') : undefined));
-      expect(second!.metadata!.uid).not.toBe(first!.metadata!.uid);
-      expect(second!.subjects).toEqual(subjects);
-      expect(isReplica(second)).toBe(true);
-    });
-
     it('a Role and a RoleBinding to it, pushed together into a new namespace, both arrive (divergence: mittwald may give up on the binding)', async () => {
       const fresh = await namespace('rbac-pair');
       await c.rbac.createNamespacedRoleBinding({
@@ -509,6 +481,266 @@ describe('DESIGN.md §4 rows, default flags', () => {
       expect(replica.metadata!.annotations!['example.com/note']).toBeUndefined();
     });
   });
+
+  // README "Differences from mittwald": the mittwald bugs found by running both side by side (#15), one test per row.
+  describe('Differences from mittwald: mittwald bugs kube-replicator does not have (#15)', () => {
+    let sentinels = 0;
+    /**
+     * Every watch event of `kind` sent so far has been handled: a push created now is replicated only after them (one
+     * watch stream, in order), and their keys were enqueued before it. What must NOT happen can then be asserted.
+     */
+    async function settled(kind: Kind): Promise<void> {
+      const name = `sentinel-${lower(kind)}-${++sentinels}`;
+      await make(kind, A, name, 'v', { [`${M}replicate-to`]: B });
+      await until(`sentinel ${name} replicated`, async () => (await valueIn(kind, B, name)) === 'v');
+      await waitFor('queue drained', () => operator.op.controller.queueDepth === 0 && operator.op.controller.inFlight === 0);
+    }
+    const eventsOn = async (namespace: string, name: string) => (await c.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items
+      .filter((e) => e.source?.component === 'kube-replicator').map((e) => `${e.reason}: ${e.message}`);
+
+    it('a binaryData key removed from a pushed ConfigMap source: removed from the replicas, which are deleted with the source', async () => {
+      await c.core.createNamespacedConfigMap({
+        namespace: A,
+        body: { metadata: { name: 'binary', annotations: { [`${M}replicate-to`]: B } }, data: { text: 't' }, binaryData: { bin1: b64('\u0000one'), bin2: b64('\u0001two') } },
+      });
+      const replica = await waitFor('replica', async () => {
+        const cm = await configMap(B, 'binary');
+        return cm?.binaryData?.bin2 ? cm : undefined;
+      });
+      expect(replica.data).toEqual({ text: 't' });
+      expect(replica.binaryData).toEqual({ bin1: b64('\u0000one'), bin2: b64('\u0001two') });
+      expect(replica.metadata!.annotations![`${M}replicated-keys`]).toBe('bin1,bin2,text');
+      await c.core.patchNamespacedConfigMap({ namespace: A, name: 'binary', body: [{ op: 'remove', path: '/binaryData/bin1' }] }, jsonPatch);
+      await until('bin1 removed from the replica', async () => (await configMap(B, 'binary'))?.binaryData?.bin1 === undefined);
+      const after = (await configMap(B, 'binary'))!;
+      expect(after.binaryData).toEqual({ bin2: b64('\u0001two') });
+      expect(after.data).toEqual({ text: 't' });
+      expect(after.metadata!.annotations![`${M}replicated-keys`]).toBe('bin2,text');
+      expect(after.metadata!.uid).toBe(replica.metadata!.uid);
+      // mittwald's replica would still hold bin1, so its keys would not match replicated-keys and it would stay.
+      await ops.ConfigMap.remove(A, 'binary');
+      await gone('ConfigMap', B, 'binary');
+    });
+
+    it('pull source deleted: replicated ConfigMap binaryData keys are removed too; the target keeps its own data and binaryData keys', async () => {
+      const source = await c.core.createNamespacedConfigMap({
+        namespace: A,
+        body: { metadata: { name: 'pull-binary', annotations: allow(B) }, data: { text: 't' }, binaryData: { bin: b64('\u0000pulled') } },
+      });
+      const target = await c.core.createNamespacedConfigMap({
+        namespace: B,
+        body: {
+          metadata: { name: 'pull-binary-target', annotations: { [`${M}replicate-from`]: `${A}/pull-binary` } },
+          data: { own: 'mine' }, binaryData: { ownbin: b64('\u0001mine') },
+        },
+      });
+      const filled = await waitFor('target filled', async () => {
+        const cm = await configMap(B, 'pull-binary-target');
+        return cm?.binaryData?.bin ? cm : undefined;
+      });
+      expect(filled.data).toEqual({ own: 'mine', text: 't' });
+      expect(filled.binaryData).toEqual({ ownbin: b64('\u0001mine'), bin: b64('\u0000pulled') });
+      expect(filled.metadata!.annotations![`${M}replicated-keys`]).toBe('bin,text');
+      expect(filled.metadata!.annotations![`${M}replicated-from-version`]).toBe(source.metadata!.resourceVersion);
+      await ops.ConfigMap.remove(A, 'pull-binary');
+      const cleared = await waitFor('replicated keys removed', async () => {
+        const cm = await configMap(B, 'pull-binary-target');
+        return cm && cm.binaryData?.bin === undefined ? cm : undefined;
+      });
+      expect(cleared.metadata!.uid).toBe(target.metadata!.uid);
+      expect(cleared.data).toEqual({ own: 'mine' });
+      expect(cleared.binaryData).toEqual({ ownbin: b64('\u0001mine') });
+      expect(cleared.metadata!.annotations).toEqual({ [`${M}replicate-from`]: `${A}/pull-binary` });
+      await waitForEvent(c, B, 'pull-binary-target', 'SourceDeleted');
+    });
+
+    it('replicate-from re-pointed to another source, or removed: only the source named now feeds the target; the old source\'s keys go', async () => {
+      await make('ConfigMap', A, 'repoint-old', 'old', allow(B));
+      await ops.ConfigMap.patch(A, 'repoint-old', { data: { old: 'o', shared: 'from old' } });
+      await c.core.createNamespacedConfigMap({ namespace: A, body: { metadata: { name: 'repoint-new', annotations: allow(B) }, data: { new: 'n', shared: 'from new' } } });
+      // A second target of each source: it shows that a source change has been handled.
+      await make('ConfigMap', B, 'repoint-witness-old', 'own', { [`${M}replicate-from`]: `${A}/repoint-old` });
+      await make('ConfigMap', B, 'repoint-witness-new', 'own', { [`${M}replicate-from`]: `${A}/repoint-new` });
+      await c.core.createNamespacedConfigMap({ namespace: B, body: { metadata: { name: 'repoint', annotations: { [`${M}replicate-from`]: `${A}/repoint-old` } }, data: { own: 'mine' } } });
+      await until('filled from the old source', async () => (await configMap(B, 'repoint'))?.data?.shared === 'from old');
+
+      await ops.ConfigMap.patch(B, 'repoint', { metadata: { annotations: { [`${M}replicate-from`]: `${A}/repoint-new` } } });
+      const repointed = await waitFor('filled from the new source', async () => {
+        const cm = await configMap(B, 'repoint');
+        return cm?.data?.shared === 'from new' ? cm : undefined;
+      });
+      expect(repointed.data).toEqual({ own: 'mine', new: 'n', shared: 'from new' });
+      expect(repointed.metadata!.annotations![`${M}replicated-keys`]).toBe('new,shared');
+
+      // The old source changes: mittwald would still copy it into the target.
+      await ops.ConfigMap.patch(A, 'repoint-old', { data: { old: 'o2', shared: 'from old again' } });
+      await until('the old source\'s change handled', async () => (await configMap(B, 'repoint-witness-old'))?.data?.shared === 'from old again');
+      await settled('ConfigMap');
+      const unchanged = (await configMap(B, 'repoint'))!;
+      expect(unchanged.metadata!.resourceVersion).toBe(repointed.metadata!.resourceVersion);
+      expect(unchanged.data).toEqual({ own: 'mine', new: 'n', shared: 'from new' });
+
+      // replicate-from removed: the new source changes, and nothing feeds the target any more.
+      const detached = await ops.ConfigMap.patch(B, 'repoint', { metadata: { annotations: { [`${M}replicate-from`]: null } } });
+      await ops.ConfigMap.patch(A, 'repoint-new', { data: { new: 'n2', shared: 'from new again' } });
+      await until('the new source\'s change handled', async () => (await configMap(B, 'repoint-witness-new'))?.data?.shared === 'from new again');
+      await settled('ConfigMap');
+      const kept = (await configMap(B, 'repoint'))!;
+      expect(kept.metadata!.resourceVersion).toBe(detached.metadata!.resourceVersion);
+      expect(kept.data).toEqual({ own: 'mine', new: 'n', shared: 'from new' });
+    });
+
+    it('a RoleBinding source whose roleRef changes (deleted and created again): the replica is recreated with the new roleRef and subjects', async () => {
+      const ref = (name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
+      const user = (name: string) => [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name }];
+      const binding = (namespace: string, name: string) => maybe(c.rbac.readNamespacedRoleBinding({ namespace, name }));
+      const annotations = { [`${M}replicate-to`]: B };
+      await c.rbac.createNamespacedRoleBinding({ namespace: A, body: { metadata: { name: 'roleref', annotations }, roleRef: ref('view'), subjects: user('bob') } });
+      const first = await waitFor('replica with view', async () => {
+        const b = await binding(B, 'roleref');
+        return b?.roleRef.name === 'view' ? b : undefined;
+      });
+      expect(first.subjects).toEqual(user('bob'));
+      await c.rbac.deleteNamespacedRoleBinding({ namespace: A, name: 'roleref' });
+      const source = await c.rbac.createNamespacedRoleBinding({ namespace: A, body: { metadata: { name: 'roleref', annotations }, roleRef: ref('edit'), subjects: user('alice') } });
+      const second = await waitFor('replica with edit', async () => {
+        const b = await binding(B, 'roleref');
+        return b?.roleRef.name === 'edit' ? b : undefined;
+      });
+      expect(second.metadata!.uid).not.toBe(first.metadata!.uid);
+      expect(second.roleRef).toEqual(ref('edit'));
+      expect(second.subjects).toEqual(user('alice'));
+      expect(isReplica(second)).toBe(true);
+      expect(second.metadata!.annotations![SOURCE]).toBe(`${A}/roleref`);
+      expect(second.metadata!.annotations!['kube-replicator.io/source-uid']).toBe(source.metadata!.uid);
+    });
+
+    it('a replicate-to-matching source whose own namespace matches the selector: the source itself is never written', async () => {
+      const key = `self-${prefix}`;
+      const own = await namespace('self');
+      const other = await namespace('self-other', { [key]: 'yes' });
+      const source = await make('ConfigMap', own, 'self', 'v', { [`${M}replicate-to-matching`]: `${key}=yes` }, { team: 'blue' });
+      await until('replica in the other namespace', async () => (await valueIn('ConfigMap', other, 'self')) === 'v');
+      // Its own namespace comes to match after the source exists (mittwald's namespace path then writes the source).
+      await c.core.patchNamespace({ name: own, body: { metadata: { labels: { [key]: 'yes' } } } }, mergePatch);
+      // Namespace events arrive in order: a namespace labelled after it gets its replica only after that event.
+      const later = await namespace('self-later', { [key]: 'yes' });
+      await until('replica in the namespace labelled later', async () => (await valueIn('ConfigMap', later, 'self')) === 'v');
+      await waitFor('queue drained', () => operator.op.controller.queueDepth === 0 && operator.op.controller.inFlight === 0);
+      const after = (await configMap(own, 'self'))!;
+      expect(after.metadata!.resourceVersion).toBe(source.metadata!.resourceVersion);
+      expect(after.metadata!.annotations).toEqual({ [`${M}replicate-to-matching`]: `${key}=yes` });
+      expect(after.metadata!.labels).toEqual({ team: 'blue' });
+      expect(after.data).toEqual({ value: 'v' });
+      // Not even looked at as a target: it would be an object in the way (TargetConflict).
+      expect(await eventsOn(own, 'self')).toEqual([]);
+    });
+
+    it('two sources of one name push into one namespace, and one is deleted: the older keeps the target (RuleConflict on the younger); a deleted source hands it to the other', async () => {
+      // Named so that the tie-break on rule ids would pick the younger sources: age decides first.
+      const older = await namespace('same-z');
+      const younger1 = await namespace('same-a');
+      const younger2 = await namespace('same-b');
+      const first = await make('ConfigMap', older, 'same', 'older', { [`${M}replicate-to`]: B });
+      const replica = await waitFor('replica of the older source', async () => {
+        const cm = await configMap(B, 'same');
+        return cm?.data?.value === 'older' ? cm : undefined;
+      });
+      await afterCreationSecondOf(first);
+      await make('ConfigMap', younger1, 'same', 'younger 1', { [`${M}replicate-to`]: B });
+      const last = await make('ConfigMap', younger2, 'same', 'younger 2', { [`${M}replicate-to`]: B });
+      for (const ns of [younger1, younger2]) {
+        const ev = await waitForEvent(c, ns, 'same', 'RuleConflict');
+        expect(ev.type).toBe('Warning');
+        expect(ev.message).toContain(`${older}/same`);
+      }
+      // mittwald: the last writer wins.
+      const kept = (await configMap(B, 'same'))!;
+      expect(kept.metadata!.resourceVersion).toBe(replica.metadata!.resourceVersion);
+      expect(kept.data).toEqual({ value: 'older' });
+      expect(kept.metadata!.annotations![SOURCE]).toBe(`${older}/same`);
+
+      // mittwald: deleting either source deletes the target.
+      await ops.ConfigMap.remove(younger1, 'same');
+      await settled('ConfigMap');
+      expect((await configMap(B, 'same'))!.metadata!.resourceVersion).toBe(replica.metadata!.resourceVersion);
+      await ops.ConfigMap.remove(older, 'same');
+      const handed = await waitFor('replica of the remaining source', async () => {
+        const cm = await configMap(B, 'same');
+        return cm?.data?.value === 'younger 2' ? cm : undefined;
+      });
+      expect(handed.metadata!.uid).toBe(replica.metadata!.uid);
+      expect(handed.data).toEqual({ value: 'younger 2' });
+      expect(handed.metadata!.annotations![SOURCE]).toBe(`${younger2}/same`);
+      expect(handed.metadata!.annotations!['kube-replicator.io/source-uid']).toBe(last.metadata!.uid);
+      expect(handed.metadata!.labels!['kube-replicator.io/source-namespace']).toBe(younger2);
+      await ops.ConfigMap.remove(younger2, 'same');
+      await gone('ConfigMap', B, 'same');
+    });
+
+    it('replicate-from with spaces (" src/s "): trimmed, and pulled', async () => {
+      await make('ConfigMap', A, 'spaced', 'pulled', allow(B));
+      const values = { padded: `  ${A}/spaced `, 'around-slash': ` ${A} / spaced` };
+      for (const [name, from] of Object.entries(values)) {
+        await c.core.createNamespacedConfigMap({ namespace: B, body: { metadata: { name: `spaced-${name}`, annotations: { [`${M}replicate-from`]: from } }, data: { own: 'mine' } } });
+      }
+      for (const [name, from] of Object.entries(values)) {
+        const filled = await waitFor(`spaced-${name} filled`, async () => {
+          const cm = await configMap(B, `spaced-${name}`);
+          return cm?.data?.value ? cm : undefined;
+        });
+        expect(filled.data).toEqual({ own: 'mine', value: 'pulled' });
+        expect(filled.metadata!.annotations![`${M}replicate-from`]).toBe(from); // the user's annotation is left as written
+        expect(filled.metadata!.annotations![`${M}replicated-keys`]).toBe('value');
+      }
+    });
+
+    it('a source change that changes nothing a replica holds (an annotation, a label under strip-labels): no write to a push replica or a Role pull target; replicated-from-version is the version of the last content change', async () => {
+      const created = await make('Secret', A, 'no-op-change', 'v1', { [`${M}replicate-to`]: B, [`${M}strip-labels`]: 'true' });
+      const replica = await waitFor('replica', async () => {
+        const s = await secret(B, 'no-op-change');
+        return s && decoded(s.data).value === 'v1' ? s : undefined;
+      });
+      const hash = replica.metadata!.annotations!['kube-replicator.io/content-hash'];
+      expect(replica.metadata!.annotations![`${M}replicated-from-version`]).toBe(created.metadata!.resourceVersion);
+      expect(hash).toMatch(/^[0-9a-f]{16}$/);
+
+      await ops.Secret.patch(A, 'no-op-change', { metadata: { labels: { team: 'blue' } } });
+      const changed = await ops.Secret.patch(A, 'no-op-change', { metadata: { annotations: { 'example.com/note': 'not replicated' } } });
+      await settled('Secret');
+      const after = (await secret(B, 'no-op-change'))!;
+      expect(after.metadata!.resourceVersion).toBe(replica.metadata!.resourceVersion);
+      // mittwald would have written the source's new resourceVersion here.
+      expect(after.metadata!.annotations![`${M}replicated-from-version`]).toBe(created.metadata!.resourceVersion);
+      expect(after.metadata!.annotations![`${M}replicated-from-version`]).not.toBe(changed.metadata!.resourceVersion);
+      expect(after.metadata!.annotations!['kube-replicator.io/content-hash']).toBe(hash);
+
+      const content = await ops.Secret.patch(A, 'no-op-change', { data: { value: b64('v2') } });
+      const updated = await waitFor('content change replicated', async () => {
+        const s = await secret(B, 'no-op-change');
+        return s && decoded(s.data).value === 'v2' ? s : undefined;
+      });
+      expect(updated.metadata!.annotations![`${M}replicated-from-version`]).toBe(content.metadata!.resourceVersion);
+      expect(updated.metadata!.annotations!['kube-replicator.io/content-hash']).not.toBe(hash);
+      expect(updated.metadata!.labels!.team).toBeUndefined();
+      expect(updated.metadata!.annotations!['example.com/note']).toBeUndefined();
+
+      // A Role pull target (mittwald writes those on every new source version, like push replicas).
+      const role = await make('Role', A, 'no-op-pull', 'r', allow(B));
+      await make('Role', B, 'no-op-pull-target', 'own', { [`${M}replicate-from`]: `${A}/no-op-pull` });
+      const pulled = await waitFor('Role pulled', async () => {
+        const r = await ops.Role.read(B, 'no-op-pull-target');
+        return ops.Role.valueOf(r) === 'r' ? r : undefined;
+      });
+      expect(pulled.metadata!.annotations![`${M}replicated-from-version`]).toBe(role.metadata!.resourceVersion);
+      await ops.Role.patch(A, 'no-op-pull', { metadata: { annotations: { 'example.com/note': 'not replicated' }, labels: { team: 'blue' } } });
+      await settled('Role');
+      const still = (await ops.Role.read(B, 'no-op-pull-target'))!;
+      expect(still.metadata!.resourceVersion).toBe(pulled.metadata!.resourceVersion);
+      expect(still.metadata!.annotations![`${M}replicated-from-version`]).toBe(role.metadata!.resourceVersion);
+    });
+  });
+
 });
 
 // ---- a second operator: adoption, mittwald's flags, startup -------------------------------------------
