@@ -100,7 +100,7 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
       },
     });
   }
-  log.info('starting', { kinds: kinds.kinds, statusAddr: o.statusAddr, server: client.server, identity });
+  log.info('starting', { kinds: kinds.kinds, statusAddr: o.statusAddr, server: client.server, ...(access.proxy ? { proxy: String(access.proxy) } : {}), identity });
   let elector: LeaderElector | undefined;
   if (o.leaderElect) {
     await controller.start(false); // warm standby: caches synced and ready, no writes

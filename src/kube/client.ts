@@ -6,6 +6,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { createInterface } from 'node:readline';
 import type { KubeAccess } from './kubeconfig.ts';
+import { tunnellingAgent } from './proxy.ts';
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -140,16 +141,20 @@ export class KubeClient {
     return this.pool.pending;
   }
 
-  /** `previous` while the TLS material is the same; otherwise a new pool. */
+  /** `previous` while the TLS material is the same; otherwise a new pool. With a proxy, every connection is a tunnel. */
   private async agentFor(previous: http.Agent | undefined): Promise<http.Agent> {
-    if (!this.server.startsWith('https:')) return previous ?? namedAgent(new http.Agent({ keepAlive: true }));
+    const secure = this.server.startsWith('https:');
+    const proxy = this.access.proxy;
+    if (!secure && !proxy) return previous ?? namedAgent(new http.Agent({ keepAlive: true }));
+    // Read for an http API server behind a proxy too: an https:// proxy is verified with the kubeconfig's CA.
     const tls = await this.access.tls();
     const h = createHash('sha256');
     for (const m of [tls.ca, tls.cert, tls.key]) h.update(`${m?.length ?? -1}:`).update(m ?? '');
     const fingerprint = h.update(`${tls.rejectUnauthorized}/${tls.servername}`).digest('hex');
     if (previous && fingerprint === this.pool.tls) return previous;
     this.pool.tls = fingerprint;
-    return namedAgent(new https.Agent({ keepAlive: true, ...tls }));
+    const options = { keepAlive: true, ...tls };
+    return namedAgent(proxy ? tunnellingAgent(proxy, secure, options) : new https.Agent(options));
   }
 
   private record(method: string, path: string, status: number): void {

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
+import { parseProxyUrl, proxyFromEnvironment, type ProxyServer } from './proxy.ts';
 
 /** TLS settings for new connections. */
 export interface TlsOptions {
@@ -25,6 +26,8 @@ export interface KubeAccess {
   tls(): Promise<TlsOptions>;
   /** The Authorization header for each request, if any (client certificates authenticate in TLS instead). */
   authorization(): Promise<string | undefined>;
+  /** Every connection tunnels through this proxy, if any (proxy.ts: proxy-url, else the environment). */
+  readonly proxy?: ProxyServer;
 }
 
 interface NamedCluster { name: string; cluster: Record<string, unknown> }
@@ -45,13 +48,13 @@ const tokenFileTtlMs = 60_000;
  */
 /** `context`: a context of the kubeconfig to use instead of its current-context (--context). */
 export async function loadKubeAccess(kubeconfig?: string, env: NodeJS.ProcessEnv = process.env, context?: string): Promise<KubeAccess> {
-  if (kubeconfig) return kubeAccessFromFiles([kubeconfig], context);
+  if (kubeconfig) return kubeAccessFromFiles([kubeconfig], context, env);
   if (env.KUBERNETES_SERVICE_HOST) return inClusterAccess(env);
   const files = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   if (!files.length && existsSync(join(homedir(), '.kube', 'config'))) files.push(join(homedir(), '.kube', 'config'));
   const found = files.filter((f) => existsSync(f));
   if (!found.length) throw new Error('no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, or run in a Pod (in-cluster config)');
-  return kubeAccessFromFiles(found, context);
+  return kubeAccessFromFiles(found, context, env);
 }
 
 /** In a Pod: the ServiceAccount token and CA the kubelet mounts, and the API server from the service env. */
@@ -59,18 +62,18 @@ export function inClusterAccess(env: NodeJS.ProcessEnv = process.env, dir = inCl
   const host = env.KUBERNETES_SERVICE_HOST!;
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return makeAccess(server, { 'certificate-authority': join(dir, 'ca.crt') }, { tokenFile: join(dir, 'token') }, '/');
+  return makeAccess(server, { 'certificate-authority': join(dir, 'ca.crt') }, { tokenFile: join(dir, 'token') }, proxyFromEnvironment(env, server), '/');
 }
 
-/** A kubeconfig given as text (relative paths resolve against `dir`). */
-export async function kubeAccessFromText(text: string, dir = process.cwd()): Promise<KubeAccess> {
-  return fromMerged([{ config: parseConfig(text, '<text>'), dir }]);
+/** A kubeconfig given as text (relative paths resolve against `dir`); `env` has the proxy variables. */
+export async function kubeAccessFromText(text: string, dir = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<KubeAccess> {
+  return fromMerged([{ config: parseConfig(text, '<text>'), dir }], env);
 }
 
-export async function kubeAccessFromFiles(files: string[], context?: string): Promise<KubeAccess> {
+export async function kubeAccessFromFiles(files: string[], context?: string, env: NodeJS.ProcessEnv = process.env): Promise<KubeAccess> {
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length) throw new Error(`kubeconfig file ${missing.join(', ')} does not exist`);
-  return fromMerged(files.map((f) => ({ config: parseConfig(readFileSync(f, 'utf8'), f), dir: dirname(f) })), files, context);
+  return fromMerged(files.map((f) => ({ config: parseConfig(readFileSync(f, 'utf8'), f), dir: dirname(f) })), env, files, context);
 }
 
 function parseConfig(text: string, where: string): KubeConfigFile {
@@ -88,7 +91,7 @@ function parseConfig(text: string, where: string): KubeConfigFile {
 }
 
 /** client-go's merge: the first file that sets current-context, or names a cluster/user/context, wins. */
-async function fromMerged(parts: { config: KubeConfigFile; dir: string }[], files?: string[], contextName?: string): Promise<KubeAccess> {
+async function fromMerged(parts: { config: KubeConfigFile; dir: string }[], env: NodeJS.ProcessEnv, files?: string[], contextName?: string): Promise<KubeAccess> {
   const where = files ? files.join(delimiter) : 'the kubeconfig';
   const first = <T extends { name: string }>(list: (c: KubeConfigFile) => T[] | undefined, name: string): Located<T> | undefined => {
     for (const p of parts) {
@@ -106,12 +109,15 @@ async function fromMerged(parts: { config: KubeConfigFile; dir: string }[], file
   const user = context.user ? first((c) => c.users, context.user) : undefined;
   const server = cluster.value.cluster.server;
   if (typeof server !== 'string' || !server) throw new Error(`${where}: cluster "${context.cluster}" has no server`);
+  // As client-go: the cluster's proxy-url wins, else the environment's HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
+  const proxyUrl = cluster.value.cluster['proxy-url'];
+  const proxy = typeof proxyUrl === 'string' && proxyUrl ? parseProxyUrl(proxyUrl, where, context.cluster!) : proxyFromEnvironment(env, server);
   const u = user?.value.user ?? {};
-  if (user && (u.exec || u['auth-provider'])) return clientNodeAccess(server, cluster, user);
-  return makeAccess(server, cluster.value.cluster, u, cluster.dir, user?.dir ?? cluster.dir);
+  if (user && (u.exec || u['auth-provider'])) return clientNodeAccess(server, cluster, user, proxy);
+  return makeAccess(server, cluster.value.cluster, u, proxy, cluster.dir, user?.dir ?? cluster.dir);
 }
 
-function makeAccess(server: string, cluster: Record<string, unknown>, user: Record<string, unknown>, clusterDir: string, userDir = clusterDir): KubeAccess {
+function makeAccess(server: string, cluster: Record<string, unknown>, user: Record<string, unknown>, proxy: ProxyServer | undefined, clusterDir: string, userDir = clusterDir): KubeAccess {
   const clusterFile = (k: string) => pathIn(cluster[k], clusterDir);
   const userFile = (k: string) => pathIn(user[k], userDir);
   const material = (data: unknown, file: string | undefined) => data ? Promise.resolve(Buffer.from(String(data), 'base64')) : file ? readFile(file) : Promise.resolve(undefined);
@@ -125,6 +131,7 @@ function makeAccess(server: string, cluster: Record<string, unknown>, user: Reco
   };
   return {
     server: server.replace(/\/$/, ''),
+    proxy,
     async tls() {
       return {
         ca: await material(cluster['certificate-authority-data'], clusterFile('certificate-authority')),
@@ -155,7 +162,7 @@ function pathIn(value: unknown, dir: string): string | undefined {
  * context with file paths made absolute. Loaded only here, so the common cases (token, client certificate,
  * in-cluster) do not pay for it.
  */
-async function clientNodeAccess(server: string, cluster: Located<NamedCluster>, user: Located<NamedUser>): Promise<KubeAccess> {
+async function clientNodeAccess(server: string, cluster: Located<NamedCluster>, user: Located<NamedUser>, proxy: ProxyServer | undefined): Promise<KubeAccess> {
   const how = user.value.user.exec ? 'an exec plugin' : 'an auth provider';
   const k8s = await loadClientNode(`user "${user.value.name}" of the kubeconfig authenticates with ${how}`);
   const absolute = (entry: Record<string, unknown>, dir: string, keys: string[]) =>
@@ -178,6 +185,7 @@ async function clientNodeAccess(server: string, cluster: Located<NamedCluster>, 
   };
   return {
     server: server.replace(/\/$/, ''),
+    proxy,
     async tls() {
       const o = await apply();
       return { ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized !== false, servername: o.servername };

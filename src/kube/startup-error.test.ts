@@ -1,5 +1,6 @@
 import { expect, it } from '@jest/globals';
 import { ApiError } from './client.ts';
+import { ProxyError } from './proxy.ts';
 import { explainStartupFailure } from './startup-error.ts';
 
 const server = 'https://api.example:6443';
@@ -14,4 +15,7 @@ it('says what to fix for each way a start fails', () => {
   // Node's own hint points at the wrong place for an operator: it is dropped.
   const selfSigned = Object.assign(new Error('self-signed certificate; if the root CA is installed locally, try running Node.js with --use-system-ca'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   expect(explainStartupFailure(selfSigned, server)).toBe('TLS to https://api.example:6443 failed: self-signed certificate (check the kubeconfig\'s certificate-authority)');
+  // A proxy's failure (its own connection refused, too) is the proxy's, not the API server's.
+  const viaProxy = new ProxyError('cannot reach the proxy http://***@proxy:3128 (HTTPS_PROXY) (ECONNREFUSED)', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+  expect(explainStartupFailure(viaProxy, server)).toBe('cannot reach the proxy http://***@proxy:3128 (HTTPS_PROXY) (ECONNREFUSED)');
 });

@@ -1,7 +1,8 @@
 // Why the caches could not sync, in words an operator of the cluster can act on: bad credentials (401), a missing
-// permission (403, the API server's message names the verb and resource), an API server that cannot be reached, or
-// TLS that does not verify.
+// permission (403, the API server's message names the verb and resource), an API server that cannot be reached,
+// TLS that does not verify, or a proxy that does not open a tunnel.
 import { ApiError } from './client.ts';
+import { ProxyError } from './proxy.ts';
 
 /** The operator could not start: said once, at error level, and the process exits non-zero. */
 export class StartupError extends Error {}
@@ -13,6 +14,8 @@ export function explainStartupFailure(err: unknown, server: string): string {
     if (err.status === 403) return `a permission is missing (HTTP 403): ${err.message}`;
     return `HTTP ${err.status}: ${err.message}`;
   }
+  // Before the network checks: the API server may be fine, the proxy (named, without credentials) is what failed.
+  if (err instanceof ProxyError) return err.message;
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code ?? e?.cause?.code ?? '';
   if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET'].includes(code) || e?.name === 'TimeoutError') {
