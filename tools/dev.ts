@@ -48,9 +48,10 @@ In another terminal:
 export KUBECONFIG=${cp.kubeconfig}
 export PATH=${bin}:$PATH
 
+kubectl create namespace demo
 kubectl create secret generic demo -n default --from-literal=greeting=hello
 kubectl annotate secret demo -n default replicator.v1.mittwald.de/replicate-to='.*'
-kubectl get secrets -A -l kube-replicator.io/replica=true
+kubectl get secrets -A -l kube-replicator.io/replica=true   # demo/demo: kube-system and friends are protected
 
 Ctrl-C stops the operator and the control plane.
 `);
