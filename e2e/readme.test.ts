@@ -47,7 +47,7 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'kr-readme-home-'));
   const port = await freePort();
   // `npm run dev` as a user runs it (its binaries come from the user's build cache), with no KUBECONFIG to lean on.
-  const devEnv = { ...process.env, KR_STATUS_ADDR: `127.0.0.1:${port}` };
+  const devEnv: NodeJS.ProcessEnv = { ...process.env, KR_STATUS_ADDR: `127.0.0.1:${port}` };
   delete devEnv.KUBECONFIG;
   delete devEnv.KR_TEST_CONTROLPLANE;
   dev = spawn(process.execPath, [join(repoRoot, 'tools', 'dev.ts')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'], env: devEnv });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { kubectl } from '../e2e/support/process.ts';
 import { chartIdentity, releaseNamespace } from './support/chart-identity.ts';
 import {
-  admin, b64, controlPlaneInfo, createNamespace, decoded, deleteNamespace, maybe, statusOf, uniqueName, userKubeConfig, waitFor, grantNamespaceAdmin,
+  admin, b64, controlPlaneInfo, createNamespace, decoded, deleteNamespace, maybe, serviceAccountKubeConfig, statusOf, uniqueName, userKubeConfig, waitFor, grantNamespaceAdmin,
 } from './support/cluster.ts';
 import { render, type Obj } from './support/helm.ts';
 
@@ -105,10 +105,11 @@ beforeAll(async () => {
   tenantKc = userKubeConfig(tenantUser);
   tenant = objects(tenantKc);
 
-  policyObjects = render([], { release, namespace: releaseNs }).filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'));
-  expect(policyObjects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([`ValidatingAdmissionPolicy/${policyName}`, `ValidatingAdmissionPolicyBinding/${policyName}`]);
+  // The policy, its binding, and the ConfigMap naming whom it lets through.
+  policyObjects = render([], { release, namespace: releaseNs }).filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy') || (o.kind === 'ConfigMap' && o.metadata.name === policyName));
+  expect(policyObjects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([`ConfigMap/${policyName}`, `ValidatingAdmissionPolicy/${policyName}`, `ValidatingAdmissionPolicyBinding/${policyName}`]);
   const binding = policyObjects.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding')!;
-  expect(binding.spec).toEqual({ policyName, validationActions: ['Deny'] });
+  expect(binding.spec).toEqual({ policyName, validationActions: ['Deny'], paramRef: { name: policyName, namespace: releaseNs, parameterNotFoundAction: 'Allow' } });
   const scoped = policyObjects.map((o) => (o === binding ? { ...o, spec: { ...o.spec, matchResources: { namespaceSelector: { matchLabels: scope } } } } : o));
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: scoped }));
 
@@ -137,7 +138,22 @@ describe('the chart\'s ValidatingAdmissionPolicy in the API server', () => {
     const vap = await c.kc.makeApiClient(k8s.AdmissionregistrationV1Api).readValidatingAdmissionPolicy({ name: policyName });
     expect(vap.spec!.failurePolicy).toBe('Fail');
     expect(vap.spec!.matchConstraints!.resourceRules!.flatMap((r) => r.resources!).sort()).toEqual(['configmaps', 'rolebindings', 'roles', 'secrets', 'serviceaccounts']);
-    expect(vap.spec!.matchConditions![0]!.expression).toBe(`!(request.userInfo.username in ${JSON.stringify([operatorUser, writerUser])})`);
+    // Whom it lets through comes from its parameter ConfigMap, in that ConfigMap's namespace.
+    expect(vap.spec!.paramKind).toEqual({ apiVersion: 'v1', kind: 'ConfigMap' });
+    const params = await c.core.readNamespacedConfigMap({ namespace: releaseNs, name: policyName });
+    expect(params.data!.serviceAccounts!.split(',').map((n) => `system:serviceaccount:${releaseNs}:${n}`)).toEqual([operatorUser, writerUser]);
+  });
+
+  it('a ServiceAccount named like the operator\'s in another namespace is not let through', async () => {
+    const replica = await operator.create(object('Secret', tenantNs, 'impostor-target', provenance('trusted')));
+    await c.core.createNamespacedServiceAccount({ namespace: tenantNs, body: { metadata: { name: fullname } } });
+    const impostor = objects(await serviceAccountKubeConfig(tenantNs, fullname));
+    await c.rbac.createNamespacedRoleBinding({ namespace: tenantNs, body: {
+      metadata: { name: 'impostor-admin' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+      subjects: [{ kind: 'ServiceAccount', name: fullname, namespace: tenantNs }],
+    } });
+    const edited = { ...replica, metadata: { ...replica.metadata!, labels: { ...replica.metadata!.labels, app: 'mine' } } };
+    expect(await refusal(impostor.replace(edited))).toEqual({ code: 403, message: expect.stringContaining(replicaMessage('Secret')) });
   });
 
   describe.each(allKinds)('a trusted replica (%s)', (kind) => {

@@ -72,7 +72,7 @@ describe('Helm chart', () => {
     expect(objs.map(key).sort()).toEqual([
       'ClusterRole/kube-replicator', 'ClusterRole/kube-replicator-grantable', 'ClusterRole/kube-replicator-rbac-manage',
       'ClusterRoleBinding/kube-replicator', 'ClusterRoleBinding/kube-replicator-grantable', 'ClusterRoleBinding/kube-replicator-rbac-manage',
-      'CustomResourceDefinition/replicationpolicies.kube-replicator.io', 'Deployment/kube-replicator/kube-replicator', 'PodDisruptionBudget/kube-replicator/kube-replicator',
+      'ConfigMap/kube-replicator/kube-replicator-protect-replicas', 'CustomResourceDefinition/replicationpolicies.kube-replicator.io', 'Deployment/kube-replicator/kube-replicator', 'PodDisruptionBudget/kube-replicator/kube-replicator',
       'Role/kube-replicator/kube-replicator-leader-election', 'RoleBinding/kube-replicator/kube-replicator-leader-election',
       'Service/kube-replicator/kube-replicator-metrics',
       'ServiceAccount/kube-replicator/kube-replicator', 'ServiceAccount/kube-replicator/kube-replicator-rbac-writer',
@@ -214,15 +214,26 @@ describe('Helm chart', () => {
 
   describe('admissionPolicy', () => {
     const vapKinds = ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
-    const admission = (objs: Obj[]) => objs.filter((o) => vapKinds.includes(o.kind));
+    /** The policy, its binding and its parameter ConfigMap. */
+    const admission = (objs: Obj[]) => objs.filter((o) => vapKinds.includes(o.kind) || (o.kind === 'ConfigMap' && o.metadata.name.endsWith('-protect-replicas')));
     const policy = (objs: Obj[], name = 'kube-replicator-protect-replicas') => must(objs, 'ValidatingAdmissionPolicy', name);
     /** The resources the policy matches, as group/resource. */
     const matched = (p: Obj) => (p.spec.matchConstraints.resourceRules as { apiGroups: string[]; resources: string[] }[])
       .flatMap((r) => r.resources.map((res) => `${r.apiGroups[0]}/${res}`)).sort();
     /** The usernames the first matchCondition lets through. */
-    const exempt = (p: Obj) => {
-      const cond = (p.spec.matchConditions as { name: string; expression: string }[]).find((m) => m.name === 'not-kube-replicator')!;
-      return JSON.parse(/^!\(request\.userInfo\.username in (\[.*\])\)$/.exec(cond.expression)![1]!) as string[];
+    /**
+     * The usernames the first matchCondition lets through, as the API server computes them: the policy reads the
+     * ServiceAccount names and further users from its parameter ConfigMap, in that ConfigMap's namespace.
+     */
+    const exempt = (objs: Obj[], name = 'kube-replicator-protect-replicas') => {
+      const p = policy(objs, name);
+      expect(p.spec.paramKind).toEqual({ apiVersion: 'v1', kind: 'ConfigMap' });
+      const ref = must(objs, 'ValidatingAdmissionPolicyBinding', name).spec.paramRef;
+      expect(ref).toEqual({ name, namespace: expect.any(String), parameterNotFoundAction: 'Allow' });
+      const params = must(objs, 'ConfigMap', ref.name);
+      expect(params.metadata.namespace).toBe(ref.namespace);
+      const data = (params as unknown as { data: Record<string, string> }).data;
+      return [...data.serviceAccounts!.split(',').map((n) => `system:serviceaccount:${ref.namespace}:${n}`), ...data.users!.split('\n').filter(Boolean)];
     };
 
     it('renders by default: Fail, Deny, every replicated kind, only the operator\'s ServiceAccounts exempt', () => {
@@ -233,13 +244,13 @@ describe('Helm chart', () => {
       expect(matched(p)).toEqual(['/configmaps', '/secrets', '/serviceaccounts', 'rbac.authorization.k8s.io/rolebindings', 'rbac.authorization.k8s.io/roles']);
       for (const r of p.spec.matchConstraints.resourceRules) expect(r.operations).toEqual(['CREATE', 'UPDATE', 'DELETE']);
       expect(p.spec.matchConditions.map((m: { name: string }) => m.name)).toEqual(['not-kube-replicator', 'carries-kube-replicator-metadata']);
-      expect(exempt(p)).toEqual(['system:serviceaccount:kube-replicator:kube-replicator', 'system:serviceaccount:kube-replicator:kube-replicator-rbac-writer']);
+      expect(exempt(objs)).toEqual(['system:serviceaccount:kube-replicator:kube-replicator', 'system:serviceaccount:kube-replicator:kube-replicator-rbac-writer']);
       // Both validations name what to do instead, with messageExpression.
       expect(p.spec.validations).toHaveLength(2);
       for (const v of p.spec.validations) expect(v).toEqual(expect.objectContaining({ messageExpression: expect.any(String), message: expect.any(String), reason: 'Forbidden' }));
       expect(p.spec.validations[0].messageExpression).toContain("'kube-replicator.io/source'");
       const binding = must(objs, 'ValidatingAdmissionPolicyBinding', 'kube-replicator-protect-replicas');
-      expect(binding.spec).toEqual({ policyName: 'kube-replicator-protect-replicas', validationActions: ['Deny'] });
+      expect(binding.spec).toEqual({ policyName: 'kube-replicator-protect-replicas', validationActions: ['Deny'], paramRef: { name: 'kube-replicator-protect-replicas', namespace: 'kube-replicator', parameterNotFoundAction: 'Allow' } });
       expect(binding.metadata.labels).toEqual(p.metadata.labels);
       expect(p.metadata.labels!['app.kubernetes.io/instance']).toBe('kube-replicator');
     });
@@ -247,7 +258,8 @@ describe('Helm chart', () => {
     it('admissionPolicy.enabled=false renders neither the policy nor its binding', () => {
       expect(admission(render(['admissionPolicy.enabled=false']))).toEqual([]);
       // Everything else is unchanged.
-      expect(render(['admissionPolicy.enabled=false']).map(key)).toEqual(render().filter((o) => !vapKinds.includes(o.kind)).map(key));
+      const all = render();
+      expect(render(['admissionPolicy.enabled=false']).map(key)).toEqual(all.filter((o) => !admission(all).includes(o)).map(key));
     });
 
     it.each([
@@ -260,9 +272,9 @@ describe('Helm chart', () => {
     });
 
     it('matches only the enabled kinds: no RBAC kinds means no RBAC rule and no writer; no kind means no policy', () => {
-      const p = policy(render(['replicate.roles=false', 'replicate.roleBindings=false']));
-      expect(matched(p)).toEqual(['/configmaps', '/secrets', '/serviceaccounts']);
-      expect(exempt(p)).toEqual(['system:serviceaccount:kube-replicator:kube-replicator']);
+      const noRbac = render(['replicate.roles=false', 'replicate.roleBindings=false']);
+      expect(matched(policy(noRbac))).toEqual(['/configmaps', '/secrets', '/serviceaccounts']);
+      expect(exempt(noRbac)).toEqual(['system:serviceaccount:kube-replicator:kube-replicator']);
       const rbacOnly = policy(render(['replicate.secrets=false', 'replicate.configMaps=false', 'replicate.serviceAccounts=false']));
       expect(matched(rbacOnly)).toEqual(['rbac.authorization.k8s.io/rolebindings', 'rbac.authorization.k8s.io/roles']);
       const none = render(['replicate.secrets=false', 'replicate.configMaps=false', 'replicate.roles=false', 'replicate.roleBindings=false', 'replicate.serviceAccounts=false']);
@@ -271,13 +283,13 @@ describe('Helm chart', () => {
 
     it('is per release: names carry the fullname, and the exempt identities are that release\'s; extraAllowedUsers adds to them', () => {
       const other = render(['--set-json=admissionPolicy.extraAllowedUsers=["system:serviceaccount:kube-replicator:kube-replicator"]'], { release: 'other', namespace: 'ops' });
-      expect(admission(other).map(key).sort()).toEqual(['ValidatingAdmissionPolicy/other-kube-replicator-protect-replicas', 'ValidatingAdmissionPolicyBinding/other-kube-replicator-protect-replicas']);
+      expect(admission(other).map(key).sort()).toEqual(['ConfigMap/ops/other-kube-replicator-protect-replicas', 'ValidatingAdmissionPolicy/other-kube-replicator-protect-replicas', 'ValidatingAdmissionPolicyBinding/other-kube-replicator-protect-replicas']);
       expect(must(other, 'ValidatingAdmissionPolicyBinding', 'other-kube-replicator-protect-replicas').spec.policyName).toBe('other-kube-replicator-protect-replicas');
-      expect(exempt(policy(other, 'other-kube-replicator-protect-replicas'))).toEqual([
+      expect(exempt(other, 'other-kube-replicator-protect-replicas')).toEqual([
         'system:serviceaccount:ops:other-kube-replicator', 'system:serviceaccount:ops:other-kube-replicator-rbac-writer', 'system:serviceaccount:kube-replicator:kube-replicator',
       ]);
       // fullnameOverride is honoured too.
-      expect(admission(render(['fullnameOverride=repl'])).map(key).sort()).toEqual(['ValidatingAdmissionPolicy/repl-protect-replicas', 'ValidatingAdmissionPolicyBinding/repl-protect-replicas']);
+      expect(admission(render(['fullnameOverride=repl'])).map(key).sort()).toEqual(['ConfigMap/kube-replicator/repl-protect-replicas', 'ValidatingAdmissionPolicy/repl-protect-replicas', 'ValidatingAdmissionPolicyBinding/repl-protect-replicas']);
     });
 
     it('helm lint --strict passes with the policy disabled and with extra users; the schema rejects bad values', () => {
@@ -354,7 +366,7 @@ describe('Helm chart', () => {
         for (const s of (b as unknown as { subjects: { name: string }[] }).subjects) expect(s.name).not.toBe('kube-replicator');
       }
       expect(must(objs, 'ClusterRoleBinding', 'kube-replicator').subjects).toEqual([{ kind: 'ServiceAccount', name: 'ops-identity', namespace: 'kube-replicator' }]);
-      expect(JSON.stringify(must(objs, 'ValidatingAdmissionPolicy', 'kube-replicator-protect-replicas').spec.matchConditions)).toContain('ops-identity');
+      expect((must(objs, 'ConfigMap', 'kube-replicator-protect-replicas') as unknown as { data: Record<string, string> }).data.serviceAccounts).toBe('ops-identity,kube-replicator-rbac-writer');
       // A name with create=true names the created one.
       expect(must(render(['serviceAccount.name=named']), 'ServiceAccount', 'named')).toBeDefined();
       const r = helm(['template', 'kube-replicator', chart, '--set', 'serviceAccount.create=false']);
@@ -468,6 +480,11 @@ describe('kustomize', () => {
     for (const b of objs.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
       for (const sub of (b as unknown as { subjects: { namespace: string }[] }).subjects) expect({ binding: key(b), namespace: sub.namespace }).toEqual({ binding: key(b), namespace: ns });
     }
+    // The admission policy lets through the ServiceAccounts of the new namespace: it reads them from its ConfigMap there.
+    const binding = must(objs, 'ValidatingAdmissionPolicyBinding', 'kube-replicator-protect-replicas');
+    expect(binding.spec.paramRef).toEqual({ name: 'kube-replicator-protect-replicas', namespace: ns, parameterNotFoundAction: 'Allow' });
+    expect(must(objs, 'ConfigMap', 'kube-replicator-protect-replicas').metadata.namespace).toBe(ns);
+    expect(JSON.stringify(objs)).not.toContain('system:serviceaccount:kube-replicator:');
     // No argument names the old namespace: the operator finds its Lease and writer in its own.
     expect(container(objs).args.filter((a: string) => a.includes('kube-replicator/'))).toEqual([]);
     expect(container(objs).args).toContain('--rbac-writer=kube-replicator-rbac-writer');
@@ -551,8 +568,12 @@ describe('helm install into the control plane, and the operator with the chart\'
     // The admission policy, exempting this release's operator (test/admission-policy.test.ts checks what it refuses).
     const admission = c.kc.makeApiClient(k8s.AdmissionregistrationV1Api);
     const vap = await admission.readValidatingAdmissionPolicy({ name: `${fullname}-protect-replicas` });
-    expect(vap.spec!.matchConditions![0]!.expression).toBe(`!(request.userInfo.username in ["system:serviceaccount:${ns}:${fullname}","system:serviceaccount:${ns}:${writer}"])`);
-    expect((await admission.readValidatingAdmissionPolicyBinding({ name: `${fullname}-protect-replicas` })).spec).toMatchObject({ policyName: `${fullname}-protect-replicas`, validationActions: ['Deny'] });
+    expect(vap.spec!.paramKind).toEqual({ apiVersion: 'v1', kind: 'ConfigMap' });
+    expect((await admission.readValidatingAdmissionPolicyBinding({ name: `${fullname}-protect-replicas` })).spec).toMatchObject({
+      policyName: `${fullname}-protect-replicas`, validationActions: ['Deny'], paramRef: { name: `${fullname}-protect-replicas`, namespace: ns, parameterNotFoundAction: 'Allow' },
+    });
+    const params = await c.core.readNamespacedConfigMap({ namespace: ns, name: `${fullname}-protect-replicas` });
+    expect(params.data).toEqual({ serviceAccounts: `${fullname},${writer}`, users: '' });
     // kube-controller-manager aggregates rbacWriter.grantable into what the writer holds.
     await waitFor('the grantable ClusterRole to be aggregated', async () => {
       const agg = await c.rbac.readClusterRole({ name: `${fullname}-grantable` });
