@@ -149,8 +149,9 @@ export function desiredPullTarget(spec: KindSpec, live: KubeObject, source: Kube
 }
 
 /**
- * The pull target once its source is gone: only what was replicated is removed (mittwald removes the whole
- * `data`, including the target's own keys). Undefined when nothing was ever replicated into it. Fields without a
+ * The pull target once its source is gone or no longer consents (the two look alike to the puller): only what was
+ * replicated is removed (mittwald removes the whole `data`, including the target's own keys, and only when the source
+ * is deleted). Undefined when nothing was ever replicated into it. Fields without a
  * `cleared` value (a roleRef, a kind allowed by --extra-kinds, whose empty form may not be valid) stay as they are.
  */
 export function clearedPullTarget(spec: KindSpec, live: KubeObject): KubeObject | undefined {

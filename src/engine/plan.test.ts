@@ -462,7 +462,7 @@ describe('plan: pull (replicate-from)', () => {
   it.each(kindsList)('needs the source\'s consent for a %s (ConfigMaps included)', (kind) => {
     const p = pull(kind, pullTarget(kind), source(kind, {}, { annotations: {} }));
     expect(p.write).toBeUndefined();
-    expect(p.outcome).toBe('Refused');
+    expect(p.outcome).toBe('Waiting');
     expect(p.notes.map((n) => [n.on, n.reason])).toEqual([
       [targetRef(kind, 'tgt'), 'SourceNotAvailable'],
       [{ ...ref, kind }, 'ReplicationNotPermitted'],
@@ -502,7 +502,9 @@ describe('plan: pull (replicate-from)', () => {
     ['another namespace allowed', { [A.replicationAllowed]: 'true', [A.replicationAllowedNamespaces]: 'dst-2' }],
     ['a prefix of the namespace allowed (whole-name match)', { [A.replicationAllowed]: 'true', [A.replicationAllowedNamespaces]: 'ds' }],
   ])('refuses with %s', (_name, annotations) => {
-    expect(pull('Secret', pullTarget('Secret'), source('Secret', {}, { annotations })).outcome).toBe('Refused');
+    const p = pull('Secret', pullTarget('Secret'), source('Secret', {}, { annotations }));
+    expect([p.outcome, p.write]).toEqual(['Waiting', undefined]);
+    expect(reasons(p)).toEqual(['SourceNotAvailable', 'ReplicationNotPermitted']);
   });
 
   it('does not write a target that is in sync, even with a new source version and time', () => {
@@ -549,7 +551,10 @@ describe('plan: pull (replicate-from)', () => {
     const o = written(p);
     expect(o.data).toEqual({ own: 'bw==' });
     expect(o.metadata.annotations).toEqual({ [A.replicateFrom]: 'src/obj' });
-    expect(p.notes.map((n) => [n.on, n.type, n.reason])).toEqual([[targetRef('Secret', 'tgt'), 'Normal', 'SourceDeleted']]);
+    // Not "deleted": the puller is told nothing it would not be told about a source that stopped consenting.
+    expect(p.notes.map((n) => [n.on, n.type, n.reason])).toEqual([[targetRef('Secret', 'tgt'), 'Warning', 'SourceNotAvailable']]);
+    expect(p.notes[0]!.message).toBe('source src/obj does not exist or does not permit replication into dst '
+      + `(it needs ${A.replicationAllowed}: "true" and ${A.replicationAllowedNamespaces} matching dst); the replicated keys were removed, and it is copied here once it does`);
     // Cleared once: the next plan only waits for the source.
     const again = pull('Secret', fromServer(o), undefined);
     expect(again.write).toBeUndefined();
@@ -776,15 +781,138 @@ describe('plan: replicas left by mittwald', () => {
 });
 
 describe('plan: a refused pull tells the puller nothing about the source', () => {
-  it('gives the same note for a missing source and for one that does not consent', () => {
-    const target = { metadata: { name: 'tgt', namespace: 'dst', annotations: { [A.replicateFrom]: 'src/obj' } }, data: {} } as KubeObject;
-    const base = { target: targetRef('Secret', 'tgt'), live: target, candidates: [], settings: defaultSettings, now: NOW };
-    const sourceRef = { kind: 'Secret' as const, namespace: 'src', name: 'obj' };
-    const missing = plan({ ...base, pull: { sourceRef } });
-    const refused = plan({ ...base, pull: { sourceRef, source: source('Secret', { type: 'bootstrap.kubernetes.io/token' }, { annotations: {} }) } });
-    const toPuller = (p: Plan) => p.notes.filter((n) => n.on.namespace === 'dst');
-    expect(toPuller(missing)).toEqual(toPuller(refused));
-    expect(toPuller(missing)).toEqual([expect.objectContaining({ reason: 'SourceNotAvailable' })]);
+  const srcRef = (kind: Kind, name = 'obj'): ObjectRef => ({ kind, namespace: 'src', name });
+  const tgt = (kind: Kind) => targetRef(kind, 'tgt');
+  /** A pull target holding content of its own (the same content a source of its kind holds), with `annotations`. */
+  const pullTarget = (kind: Kind, annotations: Record<string, string> = {}, from = 'src/obj'): KubeObject => ({
+    metadata: { name: 'tgt', namespace: 'dst', uid: 't-uid', resourceVersion: '3', annotations: { [A.replicateFrom]: from, ...annotations } },
+    ...structuredClone(contentOf[kind]),
+  });
+  const pullFrom = (kind: Kind, live: KubeObject, s: KubeObject | undefined, name = 'obj'): Plan =>
+    plan({ target: tgt(kind), live, candidates: [], pull: { sourceRef: srcRef(kind, name), source: s }, settings: defaultSettings, now: NOW });
+  /** Everything the puller can observe of a plan: the write, the outcome (a metric label), and the notes in its namespace. */
+  const seenByPuller = (p: Plan) => ({ ...p, notes: p.notes.filter((n) => n.on.namespace === 'dst') });
+  const toSource = (p: Plan) => p.notes.filter((n) => n.on.namespace !== 'dst');
+  const allowed = A.replicationAllowed;
+  const allowedNs = A.replicationAllowedNamespaces;
+
+  /** Sources that exist and do not consent to a pull into `dst`, each for its own reason. */
+  const notConsenting: [string, Record<string, string>][] = [
+    ['no consent annotations', {}],
+    ['replication-allowed "false"', { [allowed]: 'false', [allowedNs]: 'dst' }],
+    ['replication-allowed without replication-allowed-namespaces', { [allowed]: 'true' }],
+    ['replication-allowed-namespaces not matching (another name, a prefix, a longer name)', { [allowed]: 'true', [allowedNs]: 'other,ds,dst-2' }],
+    ['an invalid replication-allowed', { [allowed]: 'yes please', [allowedNs]: 'dst' }],
+    ['invalid replication-allowed-namespaces patterns', { [allowed]: 'true', [allowedNs]: '(dst,[dst' }],
+    ['an empty replication-allowed-namespaces', { [allowed]: 'true', [allowedNs]: '' }],
+  ];
+
+  /** The target as the tenant may write it: without bookkeeping, or with forged bookkeeping (mittwald's annotations). */
+  type TargetCase = [string, KubeObject, 'clears' | 'waits'];
+  const targets = (kind: Kind): TargetCase[] => {
+    const keys = kind === 'Secret' ? 'a' : kind === 'ConfigMap' ? 'a,b' : undefined;
+    const forgedKeys: TargetCase[] = keys ? [['a forged replicated-keys', pullTarget(kind, { [A.replicatedKeys]: keys }), 'clears']] : [];
+    return [
+      ['no bookkeeping', pullTarget(kind), 'waits'],
+      ...forgedKeys,
+      // Nothing to remove from a Secret or ConfigMap that names no keys (the version alone is not worth a write).
+      ['a forged replicated-from-version', pullTarget(kind, { [A.replicatedFromVersion]: '1' }), keys ? 'waits' : 'clears'],
+      ['forged replicated-from-version, replicated-keys and replicated-at',
+        pullTarget(kind, { [A.replicatedFromVersion]: '1', [A.replicatedKeys]: keys ?? 'x', [A.replicatedAt]: NOW }), 'clears'],
+      ['content pulled from a source that consented earlier', fromServer(written(pullFrom(kind, pullTarget(kind, {}), source(kind, { ...changed(kind) }, {
+        annotations: { [allowed]: 'true', [allowedNs]: 'dst' } })))), 'clears'],
+    ];
+  };
+  /** Content other than the target's own, so that a pull changes the target. */
+  const changed = (kind: Kind): Partial<KubeObject> => ({
+    Secret: { data: { a: 'cHVsbGVk', c: 'Yw==' } },
+    ConfigMap: { data: { a: 'pulled', c: 'c' }, binaryData: undefined },
+    Role: { rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] },
+    RoleBinding: { subjects: [{ kind: 'User', name: 'pulled', apiGroup: RBAC }] },
+    ServiceAccount: { imagePullSecrets: [{ name: 'pulled' }] },
+  }[kind]);
+
+  const cases = kindsList.flatMap((kind) => targets(kind).map(([what, live, effect]) => [kind, what, live, effect] as const));
+
+  it.each(cases)('%s with %s: a missing source and every kind of non-consenting source give the puller the same plan', (kind, _what, live, effect) => {
+    const missing = pullFrom(kind, live, undefined);
+    // The plan itself, so that "identical" cannot mean "identically empty".
+    expect(missing.notes.map((n) => [n.on, n.type, n.reason])).toEqual([[tgt(kind), 'Warning', 'SourceNotAvailable']]);
+    if (effect === 'clears') {
+      expect([missing.outcome, missing.write?.type]).toEqual(['Removed', 'update']);
+      const cleared = written(missing);
+      expect(Object.keys(cleared.metadata.annotations ?? {})).toEqual([A.replicateFrom]);
+      expect(missing.notes[0]!.message).toMatch(/; the replicated (keys were removed|rules were cleared|subjects were cleared|imagePullSecrets were cleared), and it is copied here once it does$/);
+    } else {
+      expect([missing.outcome, missing.write]).toEqual(['Waiting', undefined]);
+      expect(missing.notes[0]!.message).toMatch(/\); it is copied here once it does$/);
+    }
+    for (const [why, annotations] of notConsenting) {
+      const refused = pullFrom(kind, live, source(kind, changed(kind), { annotations }));
+      expect({ why, plan: seenByPuller(refused) }).toEqual({ why, plan: missing });
+      // Only the source's owner learns why, on the source.
+      expect(toSource(refused)).toEqual([{ on: srcRef(kind), type: 'Warning', reason: 'ReplicationNotPermitted', by: tgt(kind), message: expect.stringContaining('may not pull from src/obj') }]);
+    }
+  });
+
+  it.each(cases)('%s with %s: once the plan is carried out, the next plans are alike too, and write nothing', (kind, _what, live) => {
+    const after = (p: Plan) => (p.write ? fromServer(written(p), '400') : live);
+    const missing = pullFrom(kind, live, undefined);
+    const refused = pullFrom(kind, live, source(kind, changed(kind), { annotations: {} }));
+    const again = [pullFrom(kind, after(missing), undefined), pullFrom(kind, after(refused), source(kind, changed(kind), { annotations: {} }))];
+    expect(again.map(seenByPuller)).toEqual([again[0], again[0]]);
+    expect([again[0]!.outcome, again[0]!.write, reasons(again[0]!)]).toEqual(['Waiting', undefined, ['SourceNotAvailable']]);
+  });
+
+  it('the message never carries the reason the source gives, nor anything of the source\'s content', () => {
+    const live = pullTarget('Secret', { [A.replicatedKeys]: 'a' });
+    for (const [, annotations] of notConsenting) {
+      const [note] = pullFrom('Secret', live, source('Secret', { data: { a: 'c2VjcmV0LXZhbHVl' } }, { annotations })).notes;
+      expect(note!.message).not.toMatch(/does not set|does not match|c2VjcmV0LXZhbHVl|secret-value/);
+    }
+  });
+
+  it('a never-replicated Secret type without consent looks like a missing source too (consent is checked first)', () => {
+    const live = pullTarget('Secret', { [A.replicatedKeys]: 'a' });
+    const missing = pullFrom('Secret', live, undefined);
+    const refused = pullFrom('Secret', live, source('Secret', { type: 'bootstrap.kubernetes.io/token' }, { annotations: {} }));
+    expect(seenByPuller(refused)).toEqual(missing);
+    expect(reasons(missing)).toEqual(['SourceNotAvailable']);
+  });
+
+  it.each(kindsList)('%s: replicate-from re-pointed to a source that does not consent: the old source\'s content goes, as for a missing one', (kind) => {
+    const consent = { [allowed]: 'true', [allowedNs]: 'dst' };
+    const filled = fromServer(written(pullFrom(kind, pullTarget(kind), source(kind, changed(kind), { annotations: consent }))));
+    expect(filled).toMatchObject(kind === 'ConfigMap' ? { data: changed(kind).data } : changed(kind));
+    const repointed = structuredClone(filled);
+    repointed.metadata.annotations![A.replicateFrom] = 'src/other';
+    const other = source(kind, contentOf[kind], { name: 'other', annotations: { [allowed]: 'true', [allowedNs]: 'somewhere-else' } });
+    const refused = pullFrom(kind, repointed, other, 'other');
+    const missing = pullFrom(kind, repointed, undefined, 'other');
+    expect(seenByPuller(refused)).toEqual(missing);
+    expect(refused.outcome).toBe('Removed');
+    const o = written(refused);
+    expect(o.metadata.annotations).toEqual({ [A.replicateFrom]: 'src/other' });
+    // What the first source put there is gone; what the target held itself stays (Secret, ConfigMap).
+    if (kind === 'Secret') expect(o.data).toEqual({ b: 'Yg==' });
+    else if (kind === 'ConfigMap') expect([o.data, o.binaryData]).toEqual([{}, { b: 'AAE=' }]);
+    else expect(o).toMatchObject({ Role: { rules: [] }, RoleBinding: { subjects: [] }, ServiceAccount: { imagePullSecrets: [] } }[kind]);
+    expect(refused.notes.find((n) => n.on.namespace === 'dst')!.message).toContain('source src/other does not exist or does not permit replication into dst');
+  });
+
+  it('consent withdrawn from a target that holds pulled keys: they are removed, as when the source is deleted', () => {
+    const consent = { [allowed]: 'true', [allowedNs]: 'dst' };
+    const s = source('Secret', changed('Secret'), { annotations: consent });
+    const filled = fromServer(written(pullFrom('Secret', pullTarget('Secret'), s)));
+    const withdrawn = pullFrom('Secret', filled, source('Secret', changed('Secret'), { resourceVersion: '101', annotations: { [allowed]: 'false', [allowedNs]: 'dst' } }));
+    expect(seenByPuller(withdrawn)).toEqual(pullFrom('Secret', filled, undefined));
+    expect(written(withdrawn).data).toEqual({ b: 'Yg==' });
+  });
+
+  it('--allow-all: no consent needed, so an existing source is copied (the flag gives up the promise by design)', () => {
+    const p = plan({ target: tgt('Secret'), live: pullTarget('Secret'), candidates: [], pull: { sourceRef: srcRef('Secret'), source: source('Secret', changed('Secret'), { annotations: {} }) },
+      settings: { ...defaultSettings, allowAll: true }, now: NOW });
+    expect([p.outcome, reasons(p)]).toEqual(['Written', []]);
   });
 });
 

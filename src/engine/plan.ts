@@ -298,22 +298,19 @@ function planPull(input: PlanInput): Plan {
   if (src.namespace === target.namespace && src.name === target.name) {
     return { outcome: 'Invalid', notes: [...notes, { on: target, type: 'Warning', reason: 'InvalidAnnotation', message: 'replicate-from names the object itself' }] };
   }
-  if (!pull.source) {
-    const cleared = clearedPullTarget(spec, live);
-    if (cleared && differs(spec, cleared, live)) {
-      return { write: { type: 'update', object: cleared }, outcome: 'Removed', notes: [...notes, { on: target, type: 'Normal', reason: 'SourceDeleted', message: `source ${src.namespace}/${src.name} is gone; the replicated keys were removed` }] };
-    }
-    return { outcome: 'Waiting', notes: [...notes, sourceNotAvailable(target, src)] };
-  }
-  // Consent first: until the source's owner consents, the puller learns nothing about the source, not even
-  // whether it exists (the same note as for a missing source). The source's owner is told why.
-  const consent = pullConsent(pull.source, target.namespace, input.settings.allowAll);
-  if (!consent.allowed) {
-    const message = `${formatRef(target)} may not pull from ${src.namespace}/${src.name}: ${consent.reason}`;
-    return {
-      outcome: 'Refused',
-      notes: [...notes, sourceNotAvailable(target, src), { on: src, type: 'Warning', reason: 'ReplicationNotPermitted', message, by: target }],
-    };
+  // Consent first. Until the source's owner consents, the puller learns nothing about the source, not even whether
+  // it exists: a missing source and one that does not consent (to this namespace, or validly at all) give the
+  // target the same write, outcome and note. Consent is needed for data to stay, not only to flow: what an earlier
+  // pull put into the target is removed in both cases, as is whatever forged bookkeeping names. Only the source's
+  // owner is told why, on the source (which the puller cannot read).
+  const consent = pull.source ? pullConsent(pull.source, target.namespace, input.settings.allowAll) : undefined;
+  if (!pull.source || !consent?.allowed) {
+    const p = notAvailable(spec, target, live, src);
+    const why: Note[] = consent ? [{
+      on: src, type: 'Warning', reason: 'ReplicationNotPermitted', by: target,
+      message: `${formatRef(target)} may not pull from ${src.namespace}/${src.name}: ${consent.reason}`,
+    }] : [];
+    return { ...p, notes: [...notes, ...p.notes, ...why] };
   }
   const refusal = sourceRefusal(spec, pull.source, input.settings);
   if (refusal) return { outcome: 'Refused', notes: [...notes, { on: target, type: 'Warning', reason: refusal.reason, message: refusal.message }] };
@@ -322,11 +319,31 @@ function planPull(input: PlanInput): Plan {
   return { write: { type: 'update', object: desired }, outcome: 'Written', notes };
 }
 
+/**
+ * The pull target when its source is missing or does not consent, alike in both cases: the replicated content is
+ * removed (once; then nothing is written) and one note says so, in words that do not tell the two cases apart.
+ */
+function notAvailable(spec: KindSpec, target: ObjectRef, live: KubeObject, src: ObjectRef): Plan {
+  const cleared = clearedPullTarget(spec, live);
+  if (cleared && differs(spec, cleared, live)) {
+    return { write: { type: 'update', object: cleared }, outcome: 'Removed', notes: [sourceNotAvailable(target, src, removedWhat(spec))] };
+  }
+  return { outcome: 'Waiting', notes: [sourceNotAvailable(target, src)] };
+}
+
+/** What clearing a pull target of this kind removes (see clearedPullTarget), for its note. */
+function removedWhat(spec: KindSpec): string {
+  if (spec.dataMaps) return 'the replicated keys were removed';
+  const fields = spec.fields === 'specOrRest' ? [] : spec.fields.filter((f) => f.cleared !== undefined).map((f) => f.name);
+  return fields.length ? `the replicated ${fields.join(', ')} were cleared` : 'the replication annotations were removed (the content is kept)';
+}
+
 /** One note toward a puller for a source that is missing and for one that does not consent: they must look alike. */
-function sourceNotAvailable(target: ObjectRef, src: ObjectRef): Note {
+function sourceNotAvailable(target: ObjectRef, src: ObjectRef, removed?: string): Note {
   return {
     on: target, type: 'Warning', reason: 'SourceNotAvailable',
     message: `source ${src.namespace}/${src.name} does not exist or does not permit replication into ${target.namespace} `
-      + `(it needs ${A.replicationAllowed}: "true" and ${A.replicationAllowedNamespaces} matching ${target.namespace}); it is copied here once it does`,
+      + `(it needs ${A.replicationAllowed}: "true" and ${A.replicationAllowedNamespaces} matching ${target.namespace}); `
+      + `${removed ? `${removed}, and ` : ''}it is copied here once it does`,
   };
 }

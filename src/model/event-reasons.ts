@@ -8,7 +8,7 @@ export type RefusalReason =
   | 'ReplicationNotPermitted' | 'RoleNameInUse';
 
 /** Every reason of an Event on a replicated object: the refusals, plus outcomes that are not a plan's warning. */
-export type EventReason = RefusalReason | 'SourceDeleted' | 'ReplicationFailed' | 'EscalationRefused';
+export type EventReason = RefusalReason | 'ReplicationFailed' | 'EscalationRefused';
 
 /** Listed once more as values; `satisfies` fails the build when a reason is added to the type but not here. */
 const refusalReasonSet = {
