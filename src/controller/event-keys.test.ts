@@ -119,8 +119,37 @@ describe('object events', () => {
   it('a source that something pulls from: the pulling targets', () => {
     event('Secret', 'add', obj('a', 'mine', { [A.replicateFrom]: 'src/shared' }));
     taken();
-    event('Secret', 'update', obj('src', 'shared', { [A.replicationAllowed]: 'true' }), obj('src', 'shared'));
+    event('Secret', 'update', obj('src', 'shared', { [A.replicationAllowed]: 'true', [A.replicationAllowedNamespaces]: 'a' }), obj('src', 'shared'));
     expect(taken()).toEqual(['Secret/a/mine']);
+  });
+
+  it('a pull source that does not consent to a target\'s namespace, before or after the change: that target is not looked at again', () => {
+    // A source the puller may not read must look like a missing one, also in when the puller's target is reconciled
+    // (and its Event repeated): its edits, its creation and its deletion say nothing to the puller.
+    const consent = (namespaces: string) => ({ [A.replicationAllowed]: 'true', [A.replicationAllowedNamespaces]: namespaces });
+    event('Secret', 'add', obj('a', 'mine', { [A.replicateFrom]: 'src/shared' }));
+    event('Secret', 'add', obj('b', 'mine', { [A.replicateFrom]: 'src/shared' }));
+    taken();
+    const private1 = obj('src', 'shared', {}, { v: '1' });
+    event('Secret', 'add', private1);
+    expect(taken()).toEqual([]);
+    const private2 = obj('src', 'shared', consent('c'), { v: '2' });
+    event('Secret', 'update', private2, private1);
+    expect(taken()).toEqual([]);
+    // Consent given to b: b's target only; withdrawn again: b's target again (its copies go).
+    const forB = obj('src', 'shared', consent('b'));
+    event('Secret', 'update', forB, private2);
+    expect(taken()).toEqual(['Secret/b/mine']);
+    const withdrawn = obj('src', 'shared', consent('c'));
+    event('Secret', 'update', withdrawn, forB);
+    expect(taken()).toEqual(['Secret/b/mine']);
+    event('Secret', 'delete', withdrawn, withdrawn);
+    expect(taken()).toEqual([]);
+    // A consenting source that goes: its targets lose what they pulled.
+    event('Secret', 'add', forB);
+    expect(taken()).toEqual(['Secret/b/mine']);
+    event('Secret', 'delete', forB, forB);
+    expect(taken()).toEqual(['Secret/b/mine']);
   });
 
   it('a Role that appears: the RoleBindings pushed into its namespace (one may wait for it)', () => {

@@ -6,7 +6,7 @@ import type { KubeObject, Namespace } from '../model/objects.ts';
 import { parseRefKey, refKey, refOf } from '../model/objects.ts';
 import type { Note } from '../engine/plan.ts';
 import type { InformerEvent } from '../kube/informer.ts';
-import { forgetPushSource, pullSourceFromAnnotations, pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
+import { forgetPushSource, pullConsent, pullSourceFromAnnotations, pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
 import { policyRule, policySelectsSource, type CompiledPolicy } from '../rules/policy-rules.ts';
 import { annotationRuleId, policyRuleId, ruleLabel } from '../rules/rule-id.ts';
 import { namedTargets, ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
@@ -69,7 +69,7 @@ export class EventKeys {
     if (type === 'delete') forgetPushSource(kind, ref.namespace, ref.name); // its pattern budget is free again
     this.indexPolicySources(kind, key, now);
     this.indexPull(kind, key, now);
-    for (const t of this.pullTargetsOf.get(key) ?? []) this.enqueueKey(t, ref.namespace);
+    for (const t of this.pullTargetsOf.get(key) ?? []) if (this.sharesWith(parseRefKey(t).namespace, obj, old)) this.enqueueKey(t, ref.namespace);
     // A Role that appears (or goes) may be what a RoleBinding waits for.
     if (this.d.caches.spec(kind)?.rbac === 'role' && type !== 'update') this.enqueueWaitingBindings(ref.namespace);
   }
@@ -249,6 +249,16 @@ export class EventKeys {
       if (ns) found.push(ns);
     }
     return found;
+  }
+
+  /**
+   * Whether a change of a pull source concerns its targets in `namespace`: only when the source consents to that
+   * namespace before or after the change. A source that does not consent looks to the puller exactly like a missing
+   * one, and that includes when the puller is looked at again (and its Event repeated): not at each edit of a
+   * source it cannot read, only at its own changes and the resync.
+   */
+  private sharesWith(namespace: string, ...versions: (KubeObject | undefined)[]): boolean {
+    return versions.some((o) => o !== undefined && pullConsent(o, namespace, this.d.settings.allowAll).allowed);
   }
 
   private enqueueWaitingBindings(namespace: string): void {
