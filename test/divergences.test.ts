@@ -76,6 +76,9 @@ async function afterCreationSecondOf(obj: Obj): Promise<void> {
 }
 
 const secret = (namespace: string, name: string) => maybe(c.core.readNamespacedSecret({ namespace, name }));
+/** Waits for an Event `reason` on namespace/name whose message contains `text`. */
+const eventWith = (namespace: string, name: string, reason: string, text: string) => waitFor(`Event ${reason} "${text}" on ${namespace}/${name}`, async () =>
+  (await c.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},reason=${reason}` })).items.find((e) => e.message?.includes(text)));
 const configMap = (namespace: string, name: string) => maybe(c.core.readNamespacedConfigMap({ namespace, name }));
 
 // ---- default flags, with A declared the platform's namespace ----------------------------------------------
@@ -551,7 +554,44 @@ describe('DESIGN.md §4 rows, default flags', () => {
       expect(cleared.data).toEqual({ own: 'mine' });
       expect(cleared.binaryData).toEqual({ ownbin: b64('\u0001mine') });
       expect(cleared.metadata!.annotations).toEqual({ [`${M}replicate-from`]: `${A}/pull-binary` });
-      await waitForEvent(c, B, 'pull-binary-target', 'SourceDeleted');
+      // The same Event as for a source that stops consenting (or never existed): the puller is not told it was deleted.
+      const ev = await waitForEvent(c, B, 'pull-binary-target', 'SourceNotAvailable');
+      expect(ev.type).toBe('Warning');
+      expect(ev.message).toContain(`source ${A}/pull-binary does not exist or does not permit replication into ${B}`);
+      expect(ev.message).toContain('the replicated keys were removed');
+    });
+
+    it('pull source\'s consent withdrawn, or replicate-from re-pointed to a source that does not consent: the replicated keys go, as when the source is deleted', async () => {
+      await c.core.createNamespacedSecret({ namespace: A, body: { metadata: { name: 'withdrawn', annotations: allow(B) }, data: { pulled: b64('shared') } } });
+      await c.core.createNamespacedSecret({ namespace: A, body: { metadata: { name: 'never-shared' }, data: { other: b64('not shared') } } });
+      const target = await c.core.createNamespacedSecret({ namespace: B, body: {
+        metadata: { name: 'withdrawn-target', annotations: { [`${M}replicate-from`]: `${A}/withdrawn` } }, data: { own: b64('mine') },
+      } });
+      await until('target filled', async () => decoded((await secret(B, 'withdrawn-target'))?.data).pulled === 'shared');
+      // mittwald keeps the copy: its pull fails on consent and writes nothing.
+      await c.core.patchNamespacedSecret({ namespace: A, name: 'withdrawn', body: { metadata: { annotations: { [`${M}replication-allowed-namespaces`]: C } } } }, mergePatch);
+      const cleared = await waitFor('the pulled key removed', async () => {
+        const s = await secret(B, 'withdrawn-target');
+        return s && decoded(s.data).pulled === undefined ? s : undefined;
+      });
+      expect(cleared.metadata!.uid).toBe(target.metadata!.uid);
+      expect(decoded(cleared.data)).toEqual({ own: 'mine' });
+      expect(cleared.metadata!.annotations).toEqual({ [`${M}replicate-from`]: `${A}/withdrawn` });
+      const ev = await eventWith(B, 'withdrawn-target', 'SourceNotAvailable', 'the replicated keys were removed');
+      expect(ev.type).toBe('Warning');
+      await waitForEvent(c, A, 'withdrawn', 'ReplicationNotPermitted');
+
+      // Consent given again: copied again. Then re-pointed to a source that never consented: the copy goes at once.
+      await c.core.patchNamespacedSecret({ namespace: A, name: 'withdrawn', body: { metadata: { annotations: { [`${M}replication-allowed-namespaces`]: B } } } }, mergePatch);
+      await until('target filled again', async () => decoded((await secret(B, 'withdrawn-target'))?.data).pulled === 'shared');
+      await c.core.patchNamespacedSecret({ namespace: B, name: 'withdrawn-target', body: { metadata: { annotations: { [`${M}replicate-from`]: `${A}/never-shared` } } } }, mergePatch);
+      const repointed = await waitFor('the old source\'s key removed', async () => {
+        const s = await secret(B, 'withdrawn-target');
+        return s && decoded(s.data).pulled === undefined ? s : undefined;
+      });
+      expect(decoded(repointed.data)).toEqual({ own: 'mine' });
+      expect(repointed.metadata!.annotations).toEqual({ [`${M}replicate-from`]: `${A}/never-shared` });
+      await eventWith(B, 'withdrawn-target', 'SourceNotAvailable', `source ${A}/never-shared does not exist or does not permit replication`);
     });
 
     it('replicate-from re-pointed to another source, or removed: only the source named now feeds the target; the old source\'s keys go', async () => {

@@ -7,7 +7,8 @@
 // the attack worked), then asserts that the attack did not work, then asserts the Event: on a build without the
 // feature the case fails on what the attacker gained, not on a timeout. Interface: /work/spec-trust.md (flags
 // --trusted-source-namespaces, --protected-namespaces, --never-replicate-secret-types; Events ProtectedNamespace,
-// SourceNotReplicable, RuleConflict, TargetClaimed, LegacyReplicaKept, SourceNotAvailable).
+// SourceNotReplicable, RuleConflict, TargetClaimed, LegacyReplicaKept, SourceNotAvailable). Case 7 (#11): a pull
+// target looks the same whether its source is missing or exists without consent, forged bookkeeping included.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { kubectl } from '../e2e/support/process.ts';
 import { resolveBinaries } from '../tools/controlplane/binaries.ts';
 import {
-  admin, b64, clientsFor, controlPlaneInfo, createNamespace, decoded, deleteNamespace, maybe, statusOf, uniqueName, userKubeConfig,
+  admin, b64, clientsFor, controlPlaneInfo, createNamespace, decoded, deleteNamespace, expectStatus, maybe, statusOf, uniqueName, userKubeConfig,
   waitFor, waitForEvent, type Clients, grantNamespaceAdmin,
 } from './support/cluster.ts';
 import { chartIdentity, configMapReadsOnly, type ChartIdentity } from './support/chart-identity.ts';
@@ -624,6 +625,85 @@ describe('6. lesser findings', () => {
     expect(inTeamB.length).toBeLessThanOrEqual(20);
     for (let i = 0; i < N; i++) expect(decoded((await secret(teamB, `owned-${i}`))!.data).password).toBe(`team-b-owns-${i}`);
   }, 120_000);
+});
+
+describe('7. pull probing with forged bookkeeping: a missing source and a non-consenting one look the same to the puller', () => {
+  // tenant-a writes mittwald's bookkeeping (replicated-keys, replicated-from-version) on its own pull targets, so that
+  // "the source is gone" would clear them. Whether an object of that name exists in the platform namespace (which
+  // tenant-a cannot read) must not show in anything tenant-a can read: the targets' content, annotations, who wrote
+  // them, and their Events. (The platform namespace, not team-b: case 6(iv) has used up the Events team-a's objects
+  // may cause in team-b for a while, and the source's owner's Event below shows that the source was found.)
+  const ghost = `ghost-${randomBytes(3).toString('hex')}`;
+  const hidden = 'hidden-from-a';
+  const forged = { [`${M}replicated-keys`]: 'password,token', [`${M}replicated-from-version`]: '1', [`${M}replicated-at`]: '2024-01-01T00:00:00Z' };
+  const rules = [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }];
+  /** The target names, per source name: a Secret and a Role pull each. */
+  const pairs = [['probe-missing', ghost], ['probe-hidden', hidden]] as const;
+  /** The resourceVersion each target was created at, by kind and name. */
+  const createdAt = new Map<string, string>();
+
+  /** Everything tenant-a sees of one target, with the source's and the target's names normalised. */
+  async function seen(kind: 'Secret' | 'Role', target: string, source: string) {
+    const obj = kind === 'Secret' ? await tenantA.core.readNamespacedSecret({ namespace: teamA, name: target }) : await tenantA.rbac.readNamespacedRole({ namespace: teamA, name: target });
+    const { [`${M}replicate-from`]: from, ...annotations } = obj.metadata!.annotations ?? {};
+    expect(from).toBe(`${platform}/${source}`);
+    const events = (await tenantA.core.listNamespacedEvent({ namespace: teamA, fieldSelector: `involvedObject.name=${target},involvedObject.kind=${kind}` })).items;
+    const normalise = (m: string | undefined) => (m ?? '').replaceAll(source, 'SOURCE').replaceAll(target, 'TARGET');
+    return {
+      content: kind === 'Secret' ? { type: (obj as k8s.V1Secret).type, data: (obj as k8s.V1Secret).data } : { rules: (obj as k8s.V1Role).rules ?? [] },
+      labels: obj.metadata!.labels ?? {},
+      annotations,
+      // Whether it was written since it was created, who wrote it and how (a write that only removes fields leaves
+      // no managedFields entry of its own).
+      written: obj.metadata!.resourceVersion !== createdAt.get(`${kind}/${target}`),
+      writers: (obj.metadata!.managedFields ?? []).map((f) => `${f.manager} ${f.operation}`).sort(),
+      events: events.map((e) => ({ reason: e.reason, type: e.type, message: normalise(e.message), source: e.source?.component, count: e.count ?? 1 }))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    };
+  }
+
+  it('Secret and Role pull targets: the same data, annotations, writers and Events (reason, type, message) for both', async () => {
+    await c.core.createNamespacedSecret({ namespace: platform, body: { metadata: { name: hidden }, data: { password: b64(secretValue('hidden')) } } });
+    await c.rbac.createNamespacedRole({ namespace: platform, body: { metadata: { name: hidden }, rules } });
+    const stolen = { password: b64('what-the-source-would-hold'), token: b64('tenant-a-token'), own: b64('tenant-a-own') };
+    for (const [target, source] of pairs) {
+      const annotations = { [`${M}replicate-from`]: `${platform}/${source}`, ...forged };
+      const secretTarget = await tenantA.core.createNamespacedSecret({ namespace: teamA, body: { metadata: { name: target, annotations }, data: stolen } });
+      const roleTarget = await tenantA.rbac.createNamespacedRole({ namespace: teamA, body: { metadata: { name: target, annotations }, rules } });
+      createdAt.set(`Secret/${target}`, secretTarget.metadata!.resourceVersion!);
+      createdAt.set(`Role/${target}`, roleTarget.metadata!.resourceVersion!);
+    }
+    // Decided: every target has an Event from kube-replicator, tenant-a's view, and nothing is left to do.
+    for (const [target] of pairs) {
+      for (const kind of ['Secret', 'Role']) {
+        await waitFor(`an Event on ${kind} ${teamA}/${target}`, async () => (await tenantA.core.listNamespacedEvent({ namespace: teamA, fieldSelector: `involvedObject.name=${target},involvedObject.kind=${kind}` }))
+          .items.some((e) => e.source?.component === 'kube-replicator'));
+      }
+    }
+    // The source's owner is told (on the source, which tenant-a cannot read): the hidden source was found and refused.
+    for (const kind of ['Secret', 'Role']) {
+      const why = await waitFor(`ReplicationNotPermitted on ${kind} ${platform}/${hidden}`, async () =>
+        (await c.core.listNamespacedEvent({ namespace: platform, fieldSelector: `involvedObject.name=${hidden},involvedObject.kind=${kind},reason=ReplicationNotPermitted` })).items[0]);
+      expect(why.message).toContain(`${teamA}/probe-hidden may not pull from ${platform}/${hidden}`);
+    }
+    await expectStatus(tenantA.core.listNamespacedEvent({ namespace: platform }), 403);
+    await expectStatus(tenantA.core.readNamespacedSecret({ namespace: platform, name: hidden }), 403);
+    await operatorIdle();
+
+    for (const kind of ['Secret', 'Role'] as const) {
+      const [missing, refused] = [await seen(kind, 'probe-missing', ghost), await seen(kind, 'probe-hidden', hidden)];
+      expect(refused).toEqual(missing);
+      // And what both are: the forged keys removed (the target's own kept), the bookkeeping gone, one Warning.
+      expect(missing.content).toEqual(kind === 'Secret' ? { type: 'Opaque', data: { own: stolen.own } } : { rules: [] });
+      expect(missing.annotations).toEqual({});
+      expect(missing.written).toBe(true);
+      expect(missing.events).toEqual([{
+        reason: 'SourceNotAvailable', type: 'Warning', source: 'kube-replicator', count: 1,
+        message: `source ${platform}/SOURCE does not exist or does not permit replication into ${teamA} (it needs ${M}replication-allowed: "true" and `
+          + `${M}replication-allowed-namespaces matching ${teamA}); the replicated ${kind === 'Secret' ? 'keys were removed' : 'rules were cleared'}, and it is copied here once it does`,
+      }]);
+    }
+  });
 });
 
 describe('no secret value anywhere', () => {
