@@ -162,7 +162,7 @@ describe('Grafana dashboard', () => {
     expect(JSON.parse((cm.data as Record<string, string>)['kube-replicator.json']!)).toEqual(dashboard());
     // The sidecar's label, folder annotation and namespace are the user's.
     const custom = one(render(['metrics.grafanaDashboard.enabled=true', 'metrics.grafanaDashboard.namespace=monitoring',
-      'metrics.grafanaDashboard.labels.grafana_dashboard=null', 'metrics.grafanaDashboard.labels.dashboards=kr', 'metrics.grafanaDashboard.annotations.grafana_folder=Platform']), 'ConfigMap');
+      'metrics.grafanaDashboard.labels.grafana_dashboard=null', 'metrics.grafanaDashboard.labels.dashboards=kr', 'metrics.grafanaDashboard.annotations.grafana_folder=Platform']).filter(isDashboard), 'ConfigMap');
     expect(custom.metadata.namespace).toBe('monitoring');
     expect(custom.metadata.labels).toEqual(expect.objectContaining({ dashboards: 'kr' }));
     expect(custom.metadata.labels).not.toHaveProperty('grafana_dashboard');
