@@ -11,7 +11,7 @@ import { policyRule, policySelectsSource, type CompiledPolicy } from '../rules/p
 import { annotationRuleId, policyRuleId, ruleLabel } from '../rules/rule-id.ts';
 import { namedTargets, ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
 import type { NamespaceView, PushRule, RuleProblem, Settings, TargetNamespaces } from '../rules/types.ts';
-import { annotations, provenance } from '../rules/vocabulary.ts';
+import { annotations, provenance, reflector } from '../rules/vocabulary.ts';
 import { addTo, removeFrom, RuleIndex } from './rule-index.ts';
 
 /** What the mapping reads: the caches, by kind. */
@@ -284,6 +284,7 @@ function annotationsChanged(obj: KubeObject, old: KubeObject | undefined): boole
 }
 
 function hasPullConsent(obj: KubeObject): boolean {
-  return annotations.replicationAllowed in (obj.metadata.annotations ?? {});
+  const a = obj.metadata.annotations ?? {};
+  return annotations.replicationAllowed in a || reflector.allowed in a;
 }
 
