@@ -7,6 +7,9 @@
 // namespace of the cluster, which other suites share.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './support/helm.ts';
 import {
   admin, b64, clientsFor, createNamespace, decoded, deleteNamespace, grantNamespaceAdmin, maybe, uniqueName, userKubeConfig, waitFor, type Clients,
 } from './support/cluster.ts';
@@ -200,6 +203,10 @@ describe('pull: reflects on a mirror, consented by reflection-allowed + reflecti
   });
 
   it('cert-manager\'s secretTemplate (Reflector README, unchanged): a TLS Secret shaped like cert-manager\'s output is mirrored where asked', async () => {
+    // The annotations of the recipe as our README shows it (Reflector's, unchanged).
+    const recipe = /secretTemplate:\n\s+annotations:\n((?:\s+reflector\.v1\.k8s\.emberstack\.com\/[a-z-]+: "[^"]*"\n)+)/.exec(readFileSync(join(repoRoot, 'README.md'), 'utf8'));
+    const template = Object.fromEntries([...recipe![1]!.matchAll(/(\S+): "([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    expect(template).toEqual({ [allowed]: 'true', [allowedNs]: '' });
     const key = secrets.make('tls-key');
     // What cert-manager writes for a Certificate whose spec.secretTemplate carries the README's annotations.
     await tenantA.core.createNamespacedSecret({ namespace: teamA, body: {
@@ -209,8 +216,7 @@ describe('pull: reflects on a mirror, consented by reflection-allowed + reflecti
         annotations: {
           'cert-manager.io/alt-names': 'example.com', 'cert-manager.io/certificate-name': 'example', 'cert-manager.io/common-name': 'example.com',
           'cert-manager.io/issuer-kind': 'ClusterIssuer', 'cert-manager.io/issuer-name': 'letsencrypt-prod', 'cert-manager.io/issuer-group': 'cert-manager.io',
-          'reflector.v1.k8s.emberstack.com/reflection-allowed': 'true',
-          'reflector.v1.k8s.emberstack.com/reflection-allowed-namespaces': '',
+          ...template,
         },
       },
       type: 'kubernetes.io/tls', data: { 'tls.crt': b64('CERT'), 'tls.key': b64(key), 'ca.crt': b64('CA') },
