@@ -261,6 +261,17 @@ describe('mirrors Reflector made (auto-reflects, reflected-version, reflected-at
     expect(ev.type).toBe('Warning');
     expect((await secret(teamC, name))!.metadata!.resourceVersion).toBe(mirror.metadata!.resourceVersion);
   });
+
+  it('that no rule wants are left as they are, even when the source they name stops auto-reflection (Reflector deletes them)', async () => {
+    const name = 'left-alone';
+    const src = await tenantA.core.createNamespacedSecret({ namespace: teamA, body: source(name, { [allowed]: 'true' }, secrets.make('left-alone')) });
+    const mirror = await c.core.createNamespacedSecret({ namespace: teamC, body: reflectorMirror(name, secrets.make('left-alone-copy'), src.metadata!.resourceVersion!) });
+    // A change of the source makes the operator look at what it feeds: nothing, since it pushes nowhere.
+    await tenantA.core.patchNamespacedSecret({ namespace: teamA, name, body: { metadata: { annotations: { [autoEnabled]: 'false' } } } }, mergePatch);
+    await operatorIdle();
+    const after = await secret(teamC, name);
+    expect(after?.metadata!.resourceVersion).toBe(mirror.metadata!.resourceVersion);
+  });
 });
 
 describe('a source carrying both dialects', () => {

@@ -26,6 +26,8 @@ describe('hasPushAnnotations', () => {
     [{ [A.replicateFrom]: 'a/b' }, false],
     [{ [A.replicateTo]: '' }, true],
     [{ [A.replicateToMatching]: 'a=b' }, true],
+    [{ 'reflector.v1.k8s.emberstack.com/reflection-auto-enabled': 'true' }, true],
+    [{ 'reflector.v1.k8s.emberstack.com/reflects': 'a/b' }, false],
   ])('%j → %s', (annotations, expected) => {
     expect(hasPushAnnotations(obj(annotations))).toBe(expected);
   });
