@@ -23,6 +23,7 @@ export type LegacyReplicator = 'mittwald' | 'reflector';
 /**
  * `writtenByUs`: whether our field manager ever wrote the object. Our provenance on an object we never wrote was
  * copied there by someone else: it proves nothing, and such an object is treated as anyone else's.
+ * `kind`: the object's kind; Reflector's annotations count only on the kinds Reflector handles (absent: they count).
  */
 export function classify(live: KubeObject | undefined, writtenByUs = true, kind?: string): Ownership {
   if (!live) return { type: 'absent' };

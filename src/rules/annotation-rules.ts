@@ -1,7 +1,7 @@
 // Annotations → rules: mittwald's dialect here, Reflector's from reflector-rules.ts, joined into one push rule per
-// source, one pull source per target and one consent check. No I/O; the same object gives the same rules and problems, except that a
-// push rule's `replicate-to` list is held against the pattern memory budget (patterns.ts), so whether it fits
-// depends on what the source's namespace already holds.
+// source, one pull source per target and one consent check. No I/O; the same object gives the same rules and
+// problems, except that a push rule's pattern lists are held against the pattern memory budget (patterns.ts), so
+// whether they fit depends on what the source's namespace already holds.
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { refKey, refOf } from '../model/objects.ts';
