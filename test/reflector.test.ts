@@ -235,6 +235,38 @@ describe('pull: reflects on a mirror, consented by reflection-allowed + reflecti
   });
 });
 
+describe('label selectors (reflection-allowed-namespaces-selector, reflection-auto-namespaces-selector)', () => {
+  const allowedSel = `${RF}reflection-allowed-namespaces-selector`;
+  const autoSel = `${RF}reflection-auto-namespaces-selector`;
+  const label = (name: string, labels: Record<string, string | null>) => c.core.patchNamespace({ name, body: { metadata: { labels } } }, mergePatch);
+
+  it('push: mirrors follow the namespaces\' labels, held within the allowed selector', async () => {
+    const key = `${run}-sel`;
+    const value = secrets.make('sel-push');
+    await tenantA.core.createNamespacedSecret({ namespace: teamA, body: source('sel-push', { [allowed]: 'true', [autoEnabled]: 'true', [autoSel]: `${key}=on`, [allowedSel]: `${key}-ok` }, value) });
+    await label(teamB, { [`${key}-ok`]: 'yes' });
+    await label(teamB, { [key]: 'on' });
+    await replicaWith(teamB, 'sel-push', value);
+    // team-c matches the auto selector but not the allowed one.
+    await label(teamC, { [key]: 'on' });
+    await operatorIdle();
+    expect(await secret(teamC, 'sel-push')).toBeUndefined();
+    await label(teamB, { [key]: null });
+    await gone(teamB, 'sel-push');
+  });
+
+  it('pull: consent by the mirror namespace\'s labels, ORed with the name list; a label change is seen at once', async () => {
+    const key = `${run}-consent`;
+    const value = secrets.make('sel-pull');
+    await tenantA.core.createNamespacedSecret({ namespace: teamA, body: source('sel-pull', { [allowed]: 'true', [allowedNs]: teamC, [allowedSel]: `${key}=yes` }, value) });
+    await tenantB.core.createNamespacedSecret({ namespace: teamB, body: { metadata: { name: 'sel-pull-m', annotations: { [reflects]: `${teamA}/sel-pull` } } } });
+    await eventSaying(teamB, 'sel-pull-m', 'SourceNotAvailable', teamA);
+    expect((await secret(teamB, 'sel-pull-m'))!.data).toBeUndefined();
+    await label(teamB, { [key]: 'yes' });
+    await waitFor('the mirror filled once its namespace is labelled', async () => decoded((await secret(teamB, 'sel-pull-m'))?.data).password === value);
+  });
+});
+
 describe('mirrors Reflector made (auto-reflects, reflected-version, reflected-at)', () => {
   const reflectorMirror = (name: string, value: string, version: string): k8s.V1Secret => ({
     metadata: { name, annotations: { [reflects]: `${teamA}/${name}`, [`${RF}auto-reflects`]: 'True', [`${RF}reflected-version`]: version, [`${RF}reflected-at`]: new Date().toISOString() } },
@@ -326,13 +358,16 @@ describe('Differences from Reflector (one test per row of the README table)', ()
     expect(await secret(teamC, 're2')).toBeUndefined();
   });
 
-  it('label selector annotations are not supported: reported, and they match nothing (fail closed)', async () => {
-    await tenantA.core.createNamespacedSecret({ namespace: teamA, body: source('sel', { [allowed]: 'true', [`${RF}reflection-allowed-namespaces-selector`]: 'team=b' }, secrets.make('sel')) });
-    await c.core.patchNamespace({ name: teamB, body: { metadata: { labels: { team: 'b' } } } }, mergePatch);
-    await tenantB.core.createNamespacedSecret({ namespace: teamB, body: { metadata: { name: 'sel-m', annotations: { [reflects]: `${teamA}/sel` } } } });
-    await eventSaying(teamA, 'sel', 'InvalidAnnotation', 'not supported');
-    await eventSaying(teamB, 'sel-m', 'SourceNotAvailable', teamA);
-    expect((await secret(teamB, 'sel-m'))!.data).toBeUndefined();
+  it('a selector of blanks is no selector (Reflector: every namespace); an invalid one matches nothing (fail closed) and is reported', async () => {
+    await tenantA.core.createNamespacedSecret({ namespace: teamA, body: source('sel-blank', { [allowed]: 'true', [allowedNs]: teamC, [`${RF}reflection-allowed-namespaces-selector`]: '  ' }, secrets.make('sel-blank')) });
+    await tenantB.core.createNamespacedSecret({ namespace: teamB, body: { metadata: { name: 'sel-blank-m', annotations: { [reflects]: `${teamA}/sel-blank` } } } });
+    await eventSaying(teamB, 'sel-blank-m', 'SourceNotAvailable', teamA);
+    expect((await secret(teamB, 'sel-blank-m'))!.data).toBeUndefined();
+    await tenantA.core.createNamespacedSecret({ namespace: teamA, body: source('sel-bad', { [allowed]: 'true', [`${RF}reflection-allowed-namespaces-selector`]: 'team in (' }, secrets.make('sel-bad')) });
+    await tenantB.core.createNamespacedSecret({ namespace: teamB, body: { metadata: { name: 'sel-bad-m', annotations: { [reflects]: `${teamA}/sel-bad` } } } });
+    await eventSaying(teamA, 'sel-bad', 'InvalidAnnotation', 'matches no namespace');
+    await eventSaying(teamB, 'sel-bad-m', 'SourceNotAvailable', teamA);
+    expect((await secret(teamB, 'sel-bad-m'))!.data).toBeUndefined();
   });
 
   it('drift: a deleted mirror comes back at once; one its namespace\'s owner edits is theirs (TargetClaimed), not reverted at the next source change', async () => {

@@ -237,6 +237,19 @@ describe('namespace events', () => {
     expect(taken()).toEqual(['Secret/c/s']);
   });
 
+  it('labels changed: the pull targets in it (a source may consent by a namespace selector), and no others', () => {
+    event('Secret', 'add', obj('a', 'mirror', { [R.reflects]: 'src/shared' }));
+    event('Secret', 'add', obj('b', 'other', { [A.replicateFrom]: 'src/shared' }));
+    taken();
+    keys.onNamespace('update', ns('a', { env: 'prod' }), ns('a'));
+    expect(taken()).toEqual(['Secret/a/mirror']);
+    // No longer a pull target: no longer enqueued.
+    event('Secret', 'update', obj('a', 'mirror'), obj('a', 'mirror', { [R.reflects]: 'src/shared' }));
+    taken();
+    keys.onNamespace('update', ns('a'), ns('a', { env: 'prod' }));
+    expect(taken()).toEqual([]);
+  });
+
   it('an update that changes neither labels nor termination, and a deletion: nothing', () => {
     keys.onNamespace('update', ns('c', { team: 'x' }), ns('c', { team: 'x' }));
     keys.onNamespace('delete', ns('c', { team: 'x' }), undefined);

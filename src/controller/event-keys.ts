@@ -50,6 +50,8 @@ export class EventKeys {
   /** Pull relationships from `replicate-from`: target → source and source → targets. */
   private readonly pullSourceOf = new Map<string, string>();
   private readonly pullTargetsOf = new Map<string, Set<string>>();
+  /** Pull targets by their namespace: a namespace's labels can decide a source's consent (Reflector's selector). */
+  private readonly pullTargetsIn = new Map<string, Set<string>>();
   /** Replicas by the source in their provenance. */
   private readonly replicasOf = new Map<string, Set<string>>();
   /** Rules whose targets are enqueued once their source's content is in (by source key). */
@@ -98,6 +100,7 @@ export class EventKeys {
         this.enqueueKey(refKey({ kind: rule.source.kind, namespace: view.name, name: rule.source.name }), rule.source.namespace);
       }
     }
+    for (const t of this.pullTargetsIn.get(view.name) ?? []) this.enqueueKey(t, view.name);
   }
 
   /**
@@ -197,13 +200,16 @@ export class EventKeys {
     const parsed = obj ? pullSourceFromAnnotations(kind, obj) : {};
     const now = parsed.source ? refKey(parsed.source) : undefined;
     if (before === now) return;
+    const namespace = parseRefKey(key).namespace;
     if (before) {
       removeFrom(this.pullTargetsOf, before, key);
+      removeFrom(this.pullTargetsIn, namespace, key);
       this.pullSourceOf.delete(key);
     }
     if (now) {
       this.pullSourceOf.set(key, now);
       addTo(this.pullTargetsOf, now, key);
+      addTo(this.pullTargetsIn, namespace, key);
     }
   }
 

@@ -198,8 +198,10 @@ export class Reconciler {
     }
     const roles = this.roles;
     const roleBound = state.spec.rbac === 'role' && !live && candidates.length > 0 ? await this.roleBoundByForeignBinding(target) : false;
+    const nsObj = this.d.namespaces.get(target.namespace);
     return plan({
       roleBoundByForeignBinding: roleBound, history: this.historyOf(refKey(target), live),
+      targetNamespace: nsObj ? namespaceView(nsObj) : undefined,
       target, spec: state.spec, live, liveIsMetadata, candidates, pull, settings: this.d.settings, now: rfc3339(this.d.now?.() ?? new Date()),
       roleExists: roles ? (name) => roles.metadata(target.namespace, name) !== undefined : undefined,
       policyState: (name, uid) => this.d.policies.state(name, uid),

@@ -7,7 +7,7 @@ import { dropManagedFields, formatRef } from '../model/objects.ts';
 import { consentNeeded, pullConsent } from '../rules/annotation-rules.ts';
 import { rbacPushRefusal, sourceRefusal } from '../rules/targeting.ts';
 import { isProtectedFrom, protectedNamespaceRefusal, ruleTier, tierOf } from '../rules/trust.ts';
-import type { PushRule, RuleProblem, Settings, Tier } from '../rules/types.ts';
+import type { NamespaceView, PushRule, RuleProblem, Settings, Tier } from '../rules/types.ts';
 import { policyOfRuleLabel, ruleLabel } from '../rules/rule-id.ts';
 import {
   clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, orphanedReplica, replicaPatch, sameContent, sameMetadata,
@@ -55,6 +55,8 @@ export interface PlanInput {
   candidates: Candidate[];
   /** Set when the live object pulls (`replicate-from`). */
   pull?: PullInput;
+  /** The target's namespace as rules see it (its labels decide a selector's consent); absent: no labels. */
+  targetNamespace?: NamespaceView;
   /** For RoleBindings that reference a Role: whether that Role exists in the target namespace. */
   roleExists?: (name: string) => boolean;
   /** For a Role about to be created: a RoleBinding we did not make already references that name. */
@@ -311,7 +313,7 @@ function planPull(input: PlanInput): Plan {
   }
   // Consent first: until the source's owner consents, the puller learns nothing about the source, not even
   // whether it exists (the same note as for a missing source). The source's owner is told why.
-  const consent = pullConsent(target.kind, pull.source, target.namespace, input.settings.allowAll, pull.via);
+  const consent = pullConsent(target.kind, pull.source, input.targetNamespace ?? target.namespace, input.settings.allowAll, pull.via);
   if (!consent.allowed) {
     const message = `${formatRef(target)} may not pull from ${src.namespace}/${src.name}: ${consent.reason}`;
     return {

@@ -8,7 +8,7 @@ import { refKey, refOf } from '../model/objects.ts';
 import { annotationRuleId } from './rule-id.ts';
 import { parseNamespacePatterns, releasePatterns } from './patterns.ts';
 import { parseLabelSelector } from './selector.ts';
-import type { PushRule, RuleProblem, TargetNamespaces } from './types.ts';
+import type { NamespaceView, PushRule, RuleProblem, TargetNamespaces } from './types.ts';
 import { forgetReflectorSource, reflectorConsent, reflectorPullValue, reflectorSource } from './reflector-rules.ts';
 import { annotations as A, reflector as R } from './vocabulary.ts';
 
@@ -142,14 +142,16 @@ export interface Consent {
 }
 
 /**
- * Whether a pull source consents to being copied into `targetNamespace` (checked for every kind): consent given in
- * either dialect counts, since the source's owner wrote both. `via`: the annotation the puller used, whose dialect the
- * refusal is explained in when the source says nothing in the other.
+ * Whether a pull source consents to being copied into the target's namespace (checked for every kind): consent given
+ * in either dialect counts, since the source's owner wrote both. The namespace's labels matter to Reflector's
+ * selector (a bare name: no labels). `via`: the annotation the puller used, whose dialect the refusal is explained in
+ * when the source says nothing in the other.
  */
-export function pullConsent(kind: Kind, source: KubeObject, targetNamespace: string, allowAll: boolean, via: string = A.replicateFrom): Consent {
+export function pullConsent(kind: Kind, source: KubeObject, target: string | NamespaceView, allowAll: boolean, via: string = A.replicateFrom): Consent {
   if (allowAll) return { allowed: true, reason: 'allowed by --allow-all' };
-  const mittwald = mittwaldConsent(source, targetNamespace);
-  const reflector = reflectorConsent(kind, source, targetNamespace);
+  const ns = typeof target === 'string' ? { name: target, labels: {}, terminating: false } : target;
+  const mittwald = mittwaldConsent(source, ns.name);
+  const reflector = reflectorConsent(kind, source, ns);
   if (mittwald.allowed) return mittwald;
   if (reflector?.allowed) return reflector;
   const a = source.metadata.annotations ?? {};
@@ -159,7 +161,7 @@ export function pullConsent(kind: Kind, source: KubeObject, targetNamespace: str
 /** What a source needs for a pull through `via` (in messages to a puller who cannot be told more). */
 export function consentNeeded(via: string | undefined, targetNamespace: string): string {
   return via === R.reflects
-    ? `${R.allowed}: "true" and ${R.allowedNamespaces} empty or matching ${targetNamespace}`
+    ? `${R.allowed}: "true" and ${R.allowedNamespaces} (or its selector) empty or matching ${targetNamespace}`
     : `${A.replicationAllowed}: "true" and ${A.replicationAllowedNamespaces} matching ${targetNamespace}`;
 }
 

@@ -76,10 +76,25 @@ describe('reflectorSource: auto-reflection (push)', () => {
     expect(reaches(bad.targets, 'ok')).toBe(true);
   });
 
-  it('fails closed on label selectors: reported, and an empty list beside one no longer means every namespace', () => {
-    const r = reflectorSource('Secret', obj({ [R.allowed]: 'true', [R.autoEnabled]: 'true', [R.autoNamespacesSelector]: 'env=prod' }));
-    expect(r.problems).toEqual([{ field: R.autoNamespacesSelector, message: expect.stringContaining('not supported') }]);
-    expect(reaches(r.targets, 'prod')).toBe(false);
+  it('label selectors: ORed with the name list; alone, only the selector counts; an invalid one matches nothing', () => {
+    const labelled = (name: string, labels: Record<string, string>) => ({ name, labels, terminating: false });
+    const at = (t: TargetNamespaces | undefined, ns: ReturnType<typeof labelled>) => t !== undefined && targetsNamespace(t, 'team-a', ns, defaultSettings);
+    const alone = reflectorSource('Secret', obj({ [R.allowed]: 'true', [R.autoEnabled]: 'true', [R.autoNamespacesSelector]: 'env=prod' }));
+    expect(alone.problems).toEqual([]);
+    expect(at(alone.targets, labelled('p', { env: 'prod' }))).toBe(true);
+    expect(at(alone.targets, labelled('d', { env: 'dev' }))).toBe(false);
+    const ored = reflectorSource('Secret', obj({ [R.allowed]: 'true', [R.autoEnabled]: 'true', [R.autoNamespaces]: 'named', [R.autoNamespacesSelector]: 'team in (a,b)' }));
+    expect(['named', 'x'].map((n) => at(ored.targets, labelled(n, n === 'x' ? { team: 'b' } : {})))).toEqual([true, true]);
+    expect(at(ored.targets, labelled('y', { team: 'c' }))).toBe(false);
+    // The allowed selector holds the auto list too.
+    const held = reflectorSource('Secret', obj({ [R.allowed]: 'true', [R.autoEnabled]: 'true', [R.allowedNamespacesSelector]: 'tier=shared' }));
+    expect(at(held.targets, labelled('s', { tier: 'shared' }))).toBe(true);
+    expect(at(held.targets, labelled('o', {}))).toBe(false);
+    const bad = reflectorSource('Secret', obj({ [R.allowed]: 'true', [R.autoEnabled]: 'true', [R.autoNamespacesSelector]: 'env in (' }));
+    expect(bad.problems).toEqual([{ field: R.autoNamespacesSelector, message: expect.stringContaining('matches no namespace') }]);
+    expect(at(bad.targets, labelled('p', { env: 'prod' }))).toBe(false);
+    // Reported on a source that does not auto-reflect, too.
+    expect(reflectorSource('Secret', obj({ [R.allowed]: 'true', [R.allowedNamespacesSelector]: '!!' })).problems.map((p) => p.field)).toEqual([R.allowedNamespacesSelector]);
   });
 
   it('means nothing on kinds Reflector does not handle', () => {
@@ -164,8 +179,16 @@ describe('consent in the Reflector dialect', () => {
     [{ [R.allowed]: 'yes' }, 'any', false],
     [{ [R.allowedNamespaces]: '' }, 'any', false],
     [{ [R.allowed]: 'true', [R.allowedNamespacesSelector]: 'env=prod' }, 'any', false],
+    [{ [R.allowed]: 'true', [R.allowedNamespacesSelector]: 'env in (' }, 'any', false],
   ])('%j into %s → %s', (a, ns, allowed) => {
     expect(pullConsent('Secret', src(a), ns, false, R.reflects).allowed).toBe(allowed);
+  });
+
+  it('a selector consents by the namespace\'s labels, ORed with the list', () => {
+    const a = src({ [R.allowed]: 'true', [R.allowedNamespaces]: 'named', [R.allowedNamespacesSelector]: 'env=prod' });
+    expect(pullConsent('Secret', a, { name: 'x', labels: { env: 'prod' }, terminating: false }, false, R.reflects).allowed).toBe(true);
+    expect(pullConsent('Secret', a, { name: 'named', labels: {}, terminating: false }, false, R.reflects).allowed).toBe(true);
+    expect(pullConsent('Secret', a, { name: 'x', labels: { env: 'dev' }, terminating: false }, false, R.reflects).allowed).toBe(false);
   });
 
   it('counts consent given in either dialect, for a pull in either dialect', () => {
@@ -178,7 +201,7 @@ describe('consent in the Reflector dialect', () => {
   it('explains a refusal in the dialect the puller used, and ignores Reflector consent on other kinds', () => {
     expect(pullConsent('Secret', src({}), 'x', false, R.reflects).reason).toContain(A.replicationAllowed);
     expect(pullConsent('Secret', src({ [R.allowed]: 'false' }), 'x', false, R.reflects).reason).toContain(R.allowed);
-    expect(reflectorConsent('Role', src({ [R.allowed]: 'true' }), 'x')).toBeUndefined();
+    expect(reflectorConsent('Role', src({ [R.allowed]: 'true' }), view('x'))).toBeUndefined();
     expect(pullConsent('Role', src({ [R.allowed]: 'true' }), 'x', false).allowed).toBe(false);
   });
 });

@@ -5,7 +5,9 @@
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
 import { parseNamespacePatterns, releasePatterns, truncate, type NamespacePatterns, type PatternHolder } from './patterns.ts';
-import type { RuleProblem, TargetNamespaces } from './types.ts';
+import { parseLabelSelector } from './selector.ts';
+import { targetsMatch } from './targeting.ts';
+import type { NamespaceView, RuleProblem, TargetNamespaces } from './types.ts';
 import { reflector as R } from './vocabulary.ts';
 
 /** Reflector handles these kinds only; its annotations on anything else mean nothing, as in Reflector. */
@@ -37,14 +39,22 @@ function flag(a: Readonly<Record<string, string>>, field: string, problems: Rule
 }
 
 /**
- * A Reflector namespace list: absent or exactly empty means every namespace; otherwise comma-separated patterns, each
- * matching whole names (Reflector requires its match to span the whole name). A `…-selector` beside it is not
- * supported: it matches nothing (fail closed), so an empty list beside a selector no longer means every namespace.
+ * Where a Reflector list and its label selector point: absent or exactly empty both, every namespace; otherwise the
+ * namespaces the list's comma-separated patterns match (each the whole name: Reflector requires its match to span
+ * the whole name) or the selector matches (ORed, as in Reflector). An invalid selector matches nothing (fail closed).
  */
-function namespaceList(a: Readonly<Record<string, string>>, field: string, selectorField: string, holder?: PatternHolder): NamespacePatterns {
-  const v = a[field] ?? '';
-  const selector = (a[selectorField] ?? '').trim() !== '';
-  return parseNamespacePatterns(v === '' ? (selector ? '' : '*') : v, undefined, holder);
+function namespaceTerm(a: Readonly<Record<string, string>>, field: string, selectorField: string, holder?: PatternHolder, problems?: RuleProblem[]): TargetNamespaces {
+  const list = a[field] ?? '';
+  const selector = (a[selectorField] ?? '').trim();
+  if (list === '' && selector === '') return { patterns: parseNamespacePatterns('*') };
+  const term: TargetNamespaces = {};
+  if (list !== '') term.patterns = parseNamespacePatterns(list, undefined, holder);
+  if (selector !== '') {
+    const parsed = parseLabelSelector(selector);
+    if (parsed.ok) term.selector = parsed.selector;
+    else problems?.push({ field: selectorField, message: `invalid label selector: ${parsed.error}; it matches no namespace` });
+  }
+  return term;
 }
 
 function listProblems(field: string, p: NamespacePatterns, problems: RuleProblem[]): void {
@@ -75,22 +85,21 @@ export function reflectorSource(kind: Kind, obj: KubeObject): ReflectorSource {
   const problems: RuleProblem[] = [];
   const allowed = flag(a, R.allowed, problems);
   const auto = flag(a, R.autoEnabled, problems);
-  for (const f of [R.allowedNamespacesSelector, R.autoNamespacesSelector]) {
-    if ((a[f] ?? '').trim() !== '') problems.push({ field: f, message: 'namespace label selectors are not supported in the Reflector dialect; it matches no namespace (use replicate-to-matching or a ReplicationPolicy)' });
-  }
-  if (R.allowedNamespaces in a && a[R.allowedNamespaces] !== '') listProblems(R.allowedNamespaces, parseNamespacePatterns(a[R.allowedNamespaces]!), problems);
-  if (!auto) { release(); return { problems }; }
-  if (!allowed) {
+  const pushes = auto && allowed;
+  // Consent is checked whenever a mirror pulls: its problems are reported whether or not auto-reflection is on.
+  const within = namespaceTerm(a, R.allowedNamespaces, R.allowedNamespacesSelector, pushes ? h.allowed : undefined, problems);
+  if (a[R.allowedNamespaces]) listProblems(R.allowedNamespaces, within.patterns!, problems);
+  if (auto && !allowed) problems.push({ field: R.autoEnabled, message: `needs ${R.allowed}: "true" (as in Reflector): nothing is reflected` });
+  if (!pushes) {
     release();
-    problems.push({ field: R.autoEnabled, message: `needs ${R.allowed}: "true" (as in Reflector): nothing is reflected` });
+    // The auto annotations still get their say about their own problems.
+    if (a[R.autoNamespacesSelector]?.trim()) namespaceTerm(a, R.autoNamespaces, R.autoNamespacesSelector, undefined, problems);
     return { problems };
   }
-  const within = namespaceList(a, R.allowedNamespaces, R.allowedNamespacesSelector, h.allowed);
-  const patterns = namespaceList(a, R.autoNamespaces, R.autoNamespacesSelector, h.auto);
-  listProblems(R.autoNamespaces, patterns, problems);
-  if (within.overBudget) listProblems(R.allowedNamespaces, within, problems);
-  if (within.overBudget || patterns.overBudget) { release(); return { problems }; }
-  return { problems, targets: { patterns, within } };
+  const targets = namespaceTerm(a, R.autoNamespaces, R.autoNamespacesSelector, h.auto, problems);
+  if (a[R.autoNamespaces]) listProblems(R.autoNamespaces, targets.patterns!, problems);
+  if (within.patterns?.overBudget || targets.patterns?.overBudget) { release(); return { problems }; }
+  return { problems, targets: { ...targets, within } };
 }
 
 /** The source is gone: what its Reflector lists held against the pattern memory budget is released. */
@@ -104,12 +113,12 @@ export function forgetReflectorSource(kind: Kind, namespace: string, name: strin
  * Whether a source consents, in Reflector's dialect, to a mirror in `targetNamespace`: `reflection-allowed` true
  * and the allowed list (empty: every namespace) matching. Undefined when the source says nothing in this dialect.
  */
-export function reflectorConsent(kind: Kind, source: KubeObject, targetNamespace: string): { allowed: boolean; reason: string } | undefined {
+export function reflectorConsent(kind: Kind, source: KubeObject, target: NamespaceView): { allowed: boolean; reason: string } | undefined {
   const a = source.metadata.annotations ?? {};
   if (!reflectorKinds.has(kind) || !(R.allowed in a)) return undefined;
   if (parseReflectorBool(a[R.allowed]) !== true) return { allowed: false, reason: `the source does not set ${R.allowed}: "true"` };
-  if (!namespaceList(a, R.allowedNamespaces, R.allowedNamespacesSelector).matches(targetNamespace)) {
-    return { allowed: false, reason: `namespace ${targetNamespace} does not match the source's ${R.allowedNamespaces}` };
+  if (!targetsMatch(namespaceTerm(a, R.allowedNamespaces, R.allowedNamespacesSelector), target)) {
+    return { allowed: false, reason: `namespace ${target.name} matches neither the source's ${R.allowedNamespaces} nor its ${R.allowedNamespacesSelector}` };
   }
   return { allowed: true, reason: 'consented by the source' };
 }

@@ -32,8 +32,8 @@ export interface TargetNamespaces {
   selector?: LabelSelector;
   /** Namespaces never targeted, even when matched above. */
   exclude?: NamespacePatterns;
-  /** When set, only these namespaces are targeted (Reflector holds its auto list within its allowed list). */
-  within?: NamespacePatterns;
+  /** When set, only namespaces these targets reach are targeted (Reflector holds its auto list within its allowed list). */
+  within?: TargetNamespaces;
   /** Namespaces targeted on their own terms besides (one source pushing in two annotation dialects: the union). */
   also?: TargetNamespaces;
 }
