@@ -7,7 +7,7 @@ import type { Note } from '../engine/plan.ts';
 import type { ReplicationPolicy } from '../api/replication-policy.ts';
 import { compilePolicy, type CompiledPolicy } from '../rules/policy-rules.ts';
 import { defaultSettings } from '../rules/types.ts';
-import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
+import { annotations as A, provenance as P, reflector as R } from '../rules/vocabulary.ts';
 import { EventKeys } from './event-keys.ts';
 
 const ns = (name: string, labels: Record<string, string> = {}, terminating = false): Namespace =>
@@ -172,6 +172,50 @@ describe('object events', () => {
   });
 });
 
+describe('object events in the Reflector dialect', () => {
+  const auto = (extra: Record<string, string> = {}) => ({ [R.allowed]: 'true', [R.autoEnabled]: 'true', ...extra });
+  const distinct = () => [...new Set(taken())]; // the queue de-duplicates keys
+
+  it('auto-reflection turned on, narrowed, turned off: the targets before and after', () => {
+    content.add('Secret/src/s');
+    event('Secret', 'add', obj('src', 's', auto()));
+    expect(taken()).toEqual(['Secret/a/s', 'Secret/b/s', 'Secret/c/s']);
+    const narrowed = obj('src', 's', auto({ [R.autoNamespaces]: 'a' }));
+    event('Secret', 'update', narrowed, obj('src', 's', auto()));
+    expect(distinct()).toEqual(['Secret/a/s', 'Secret/b/s', 'Secret/c/s']);
+    // Held within an allowed list that excludes a: a (where the replica is) and b.
+    keys.onReplica('Secret', 'add', obj('a', 's', { [P.source]: 'src/s' }), undefined);
+    const within = obj('src', 's', auto({ [R.autoNamespaces]: 'a,b', [R.allowedNamespaces]: 'b' }));
+    event('Secret', 'update', within, narrowed);
+    expect(distinct()).toEqual(['Secret/a/s', 'Secret/b/s']);
+    event('Secret', 'update', obj('src', 's', { [R.allowed]: 'false', [R.autoEnabled]: 'true' }), within);
+    expect(distinct()).toEqual(['Secret/a/s', 'Secret/b/s']);
+    expect(keys.rules.size).toBe(0);
+  });
+
+  it('a mirror that reflects a source, and a change of that source\'s consent: the mirror', () => {
+    event('Secret', 'add', obj('a', 'mirror', { [R.reflects]: 'src/shared' }));
+    taken();
+    event('Secret', 'update', obj('src', 'shared', { [R.allowed]: 'true' }), obj('src', 'shared'));
+    expect(taken()).toEqual(['Secret/a/mirror']);
+  });
+
+  it('a mirror Reflector made by auto-reflection is no pull: its source\'s changes do not enqueue it as one', () => {
+    event('Secret', 'add', obj('a', 'auto', { [R.reflects]: 'src/shared', [R.autoReflects]: 'True' }));
+    taken();
+    event('Secret', 'update', obj('src', 'shared', { [R.allowed]: 'true' }), obj('src', 'shared'));
+    expect(taken()).toEqual([]);
+  });
+
+  it('a consenting source keeps its content; an invalid Reflector annotation: one Event', () => {
+    content.add('Secret/src/consents');
+    event('Secret', 'add', obj('src', 'consents', { [R.allowed]: 'true' }));
+    expect(content.has('Secret/src/consents')).toBe(true);
+    event('Secret', 'add', obj('src', 'bad', { [R.allowed]: 'yes' }));
+    expect(notes.map((n) => [n.reason, n.on.name, n.message.startsWith(R.allowed)])).toEqual([['InvalidAnnotation', 'bad', true]]);
+  });
+});
+
 describe('replica events', () => {
   it('index replicas by the source in their provenance, and move them when it changes', () => {
     content.add('Secret/src/s');
@@ -220,6 +264,19 @@ describe('namespace events', () => {
     replicas.get('Secret')!.set('c/s', obj('c', 's'));
     keys.onNamespace('update', ns('c'), ns('c', { team: 'x' }));
     expect(taken()).toEqual(['Secret/c/s']);
+  });
+
+  it('labels changed: the pull targets in it (a source may consent by a namespace selector), and no others', () => {
+    event('Secret', 'add', obj('a', 'mirror', { [R.reflects]: 'src/shared' }));
+    event('Secret', 'add', obj('b', 'other', { [A.replicateFrom]: 'src/shared' }));
+    taken();
+    keys.onNamespace('update', ns('a', { env: 'prod' }), ns('a'));
+    expect(taken()).toEqual(['Secret/a/mirror']);
+    // No longer a pull target: no longer enqueued.
+    event('Secret', 'update', obj('a', 'mirror'), obj('a', 'mirror', { [R.reflects]: 'src/shared' }));
+    taken();
+    keys.onNamespace('update', ns('a'), ns('a', { env: 'prod' }));
+    expect(taken()).toEqual([]);
   });
 
   it('an update that changes neither labels nor termination, and a deletion: nothing', () => {

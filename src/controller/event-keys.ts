@@ -11,7 +11,7 @@ import { policyRule, policySelectsSource, type CompiledPolicy } from '../rules/p
 import { annotationRuleId, policyRuleId, ruleLabel } from '../rules/rule-id.ts';
 import { namedTargets, ruleTargetsNamespace, targetsNamespace } from '../rules/targeting.ts';
 import type { NamespaceView, PushRule, RuleProblem, Settings, TargetNamespaces } from '../rules/types.ts';
-import { annotations, provenance } from '../rules/vocabulary.ts';
+import { annotations, provenance, reflector } from '../rules/vocabulary.ts';
 import { addTo, removeFrom, RuleIndex } from './rule-index.ts';
 
 /** What the mapping reads: the caches, by kind. */
@@ -50,6 +50,8 @@ export class EventKeys {
   /** Pull relationships from `replicate-from`: target → source and source → targets. */
   private readonly pullSourceOf = new Map<string, string>();
   private readonly pullTargetsOf = new Map<string, Set<string>>();
+  /** Pull targets by their namespace: a namespace's labels can decide a source's consent (Reflector's selector). */
+  private readonly pullTargetsIn = new Map<string, Set<string>>();
   /** Replicas by the source in their provenance. */
   private readonly replicasOf = new Map<string, Set<string>>();
   /** Rules whose targets are enqueued once their source's content is in (by source key). */
@@ -69,7 +71,7 @@ export class EventKeys {
     if (type === 'delete') forgetPushSource(kind, ref.namespace, ref.name); // its pattern budget is free again
     this.indexPolicySources(kind, key, now);
     this.indexPull(kind, key, now);
-    for (const t of this.pullTargetsOf.get(key) ?? []) if (this.sharesWith(parseRefKey(t).namespace, obj, old)) this.enqueueKey(t, ref.namespace);
+    for (const t of this.pullTargetsOf.get(key) ?? []) if (this.sharesWith(kind, parseRefKey(t).namespace, obj, old)) this.enqueueKey(t, ref.namespace);
     // A Role that appears (or goes) may be what a RoleBinding waits for.
     if (this.d.caches.spec(kind)?.rbac === 'role' && type !== 'update') this.enqueueWaitingBindings(ref.namespace);
   }
@@ -98,6 +100,7 @@ export class EventKeys {
         this.enqueueKey(refKey({ kind: rule.source.kind, namespace: view.name, name: rule.source.name }), rule.source.namespace);
       }
     }
+    for (const t of this.pullTargetsIn.get(view.name) ?? []) this.enqueueKey(t, view.name);
   }
 
   /**
@@ -197,13 +200,16 @@ export class EventKeys {
     const parsed = obj ? pullSourceFromAnnotations(kind, obj) : {};
     const now = parsed.source ? refKey(parsed.source) : undefined;
     if (before === now) return;
+    const namespace = parseRefKey(key).namespace;
     if (before) {
       removeFrom(this.pullTargetsOf, before, key);
+      removeFrom(this.pullTargetsIn, namespace, key);
       this.pullSourceOf.delete(key);
     }
     if (now) {
       this.pullSourceOf.set(key, now);
       addTo(this.pullTargetsOf, now, key);
+      addTo(this.pullTargetsIn, namespace, key);
     }
   }
 
@@ -257,8 +263,11 @@ export class EventKeys {
    * one, and that includes when the puller is looked at again (and its Event repeated): not at each edit of a
    * source it cannot read, only at its own changes and the resync.
    */
-  private sharesWith(namespace: string, ...versions: (KubeObject | undefined)[]): boolean {
-    return versions.some((o) => o !== undefined && pullConsent(o, namespace, this.d.settings.allowAll).allowed);
+  private sharesWith(kind: string, namespace: string, ...versions: (KubeObject | undefined)[]): boolean {
+    // Reflector's consent may select the namespace by its labels: ask with the namespace as the cache has it.
+    const ns = this.d.namespaces.get(namespace);
+    const target = ns ? namespaceView(ns) : namespace;
+    return versions.some((o) => o !== undefined && pullConsent(kind, o, target, this.d.settings.allowAll).allowed);
   }
 
   private enqueueWaitingBindings(namespace: string): void {
@@ -294,6 +303,7 @@ function annotationsChanged(obj: KubeObject, old: KubeObject | undefined): boole
 }
 
 function hasPullConsent(obj: KubeObject): boolean {
-  return annotations.replicationAllowed in (obj.metadata.annotations ?? {});
+  const a = obj.metadata.annotations ?? {};
+  return annotations.replicationAllowed in a || reflector.allowed in a;
 }
 

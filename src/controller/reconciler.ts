@@ -12,10 +12,10 @@ import { listRoleBindings } from '../kube/reads.ts';
 import type { Writer } from '../kube/writer.ts';
 import type { Logger } from '../log.ts';
 import { actionOf, plan, type Candidate, type LiveHistory, type Note, type Plan, type PullInput } from '../engine/plan.ts';
-import { pullSourceFromAnnotations } from '../rules/annotation-rules.ts';
+import { declaresPull, pullSourceFromAnnotations } from '../rules/annotation-rules.ts';
 import { ruleTargetsNamespace } from '../rules/targeting.ts';
 import type { Settings } from '../rules/types.ts';
-import { annotations, provenance } from '../rules/vocabulary.ts';
+import { provenance } from '../rules/vocabulary.ts';
 import { namespaceView } from './event-keys.ts';
 import { writersOf, type KindState } from './kind-state.ts';
 import type { PolicyTracker } from './policy-tracker.ts';
@@ -178,7 +178,7 @@ export class Reconciler {
     // An object no rule wants, that does not pull and is not our replica, needs no work: never fetch (or cache)
     // its content, or every change anywhere in the cluster would cost a GET and memory.
     // An empty replicate-from pulls from nothing, but is still a pull target: its InvalidAnnotation is reported.
-    const pulls = liveMeta?.metadata.annotations?.[annotations.replicateFrom] !== undefined;
+    const pulls = liveMeta !== undefined && declaresPull(target.kind, liveMeta);
     const replica = state.replicaMetadata(target.namespace, target.name);
     const involved = candidates.length > 0 || pulls || replica !== undefined;
     if (!involved) return { outcome: 'Nothing', notes: [] };
@@ -193,13 +193,15 @@ export class Reconciler {
     let pull: PullInput | undefined;
     if (live) {
       const parsed = pullSourceFromAnnotations(target.kind, live);
-      if (parsed.problem) pull = { problem: parsed.problem };
-      else if (parsed.source) pull = { sourceRef: parsed.source, source: await state.full(parsed.source.namespace, parsed.source.name) };
+      if (parsed.problem) pull = { problem: parsed.problem, via: parsed.via };
+      else if (parsed.source) pull = { via: parsed.via, sourceRef: parsed.source, source: await state.full(parsed.source.namespace, parsed.source.name) };
     }
     const roles = this.roles;
     const roleBound = state.spec.rbac === 'role' && !live && candidates.length > 0 ? await this.roleBoundByForeignBinding(target) : false;
+    const nsObj = this.d.namespaces.get(target.namespace);
     return plan({
       roleBoundByForeignBinding: roleBound, history: this.historyOf(refKey(target), live),
+      targetNamespace: nsObj ? namespaceView(nsObj) : undefined,
       target, spec: state.spec, live, liveIsMetadata, candidates, pull, settings: this.d.settings, now: rfc3339(this.d.now?.() ?? new Date()),
       roleExists: roles ? (name) => roles.metadata(target.namespace, name) !== undefined : undefined,
       policyState: (name, uid) => this.d.policies.state(name, uid),

@@ -4,7 +4,7 @@ import { fieldOf, setField, type KubeObject } from '../model/objects.ts';
 import { sha256Hex } from '../model/sha256.ts';
 import type { PushRule, Tier } from '../rules/types.ts';
 import { ruleLabel } from '../rules/rule-id.ts';
-import { annotations as A, lastAppliedAnnotation, mittwaldPrefix, ourPrefix, provenance as P, volatileAnnotations } from '../rules/vocabulary.ts';
+import { annotations as A, lastAppliedAnnotation, mittwaldPrefix, ourPrefix, provenance as P, reflector as R, reflectorPrefix, volatileAnnotations } from '../rules/vocabulary.ts';
 import { replicatedKeys } from './ownership.ts';
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -98,6 +98,8 @@ export function desiredPushReplica(spec: KindSpec, rule: PushRule, sourceObj: Ku
   const kept = { ...(m.annotations ?? {}) };
   if (rule.origin.type !== 'policy') delete kept[P.policyUid];
   if (rule.deletionPolicy !== 'Orphan') delete kept[P.deletionPolicy];
+  // A Reflector mirror taken over is ours from now on: its bookkeeping would only mislead (and `reflects` pull).
+  for (const k of [R.reflects, R.autoReflects, R.reflectedVersion, R.reflectedAt]) delete kept[k];
   const carried = carry?.annotations
     ? Object.fromEntries(Object.entries(source.metadata.annotations ?? {}).filter(([k]) => carry.annotations!(k) && !isBookkeeping(k)))
     : {};
@@ -105,9 +107,9 @@ export function desiredPushReplica(spec: KindSpec, rule: PushRule, sourceObj: Ku
   return base;
 }
 
-/** Replicator bookkeeping (ours and mittwald's) and the last-applied annotation are never carried. */
+/** Replicator bookkeeping (ours, mittwald's, Reflector's) and the last-applied annotation are never carried. */
 function isBookkeeping(key: string): boolean {
-  return key.startsWith(mittwaldPrefix) || key.startsWith(ourPrefix) || key === lastAppliedAnnotation;
+  return key.startsWith(mittwaldPrefix) || key.startsWith(reflectorPrefix) || key.startsWith(ourPrefix) || key === lastAppliedAnnotation;
 }
 
 /** The source restricted to some data keys (a policy's `keys`). */

@@ -53,11 +53,11 @@ describe('classify', () => {
     expect(classify(obj({
       annotations: { [A.replicatedFromVersion]: '12', [A.replicatedKeys]: 'a,b' },
       data: { a: 'YQ==' }, binaryData: { b: 'Yg==' },
-    }))).toEqual({ type: 'mittwald' });
+    }))).toMatchObject({ type: 'legacy', by: 'mittwald' });
   });
 
   it('recognises a mittwald replica of a kind without data (Role, ServiceAccount…)', () => {
-    expect(classify(obj({ annotations: { [A.replicatedFromVersion]: '' } }))).toEqual({ type: 'mittwald' });
+    expect(classify(obj({ annotations: { [A.replicatedFromVersion]: '' } }))).toMatchObject({ type: 'legacy', by: 'mittwald' });
   });
 
   it('does not call an object with keys of its own a mittwald replica', () => {

@@ -4,7 +4,7 @@ import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { pushRuleFromAnnotations } from '../rules/annotation-rules.ts';
 import { parseNamespacePatterns } from '../rules/patterns.ts';
 import { defaultSettings, type PushRule, type Settings } from '../rules/types.ts';
-import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
+import { annotations as A, provenance as P, reflector as R } from '../rules/vocabulary.ts';
 import { contentHash } from './desired.ts';
 import { classify } from './ownership.ts';
 import { compareCandidates, plan as planFor, type Candidate, type Plan, type PlanInput } from './plan.ts';
@@ -777,6 +777,36 @@ describe('plan: replicas left by mittwald', () => {
   it('are taken over by a trusted rule', () => {
     const p = plan({ target: targetRef('Secret'), live: legacy({ a: 'b3RoZXI=' }), candidates: [cand('Secret')], settings: { ...defaultSettings, trustedSourceNamespaces: parseNamespacePatterns('src') }, now: NOW });
     expect(p.write?.type).toBe('update');
+  });
+});
+
+describe('plan: mirrors left by Reflector', () => {
+  const mirror = (data: Record<string, string>, version = '90', extra: Record<string, string> = {}): KubeObject => ({
+    metadata: { name: 'obj', namespace: 'dst', uid: 'r-uid', resourceVersion: '95', annotations: { [R.reflects]: 'src/obj', [R.autoReflects]: 'True', [R.reflectedVersion]: version, [R.reflectedAt]: NOW, ...extra } },
+    type: 'Opaque', data,
+  });
+
+  it('are recognised by auto-reflects, with the version they record', () => {
+    expect(classify(mirror({ a: 'YQ==' }, '12'), true, 'Secret')).toEqual({ type: 'legacy', by: 'reflector', version: '12' });
+    // A user's mirror (reflects without auto-reflects) pulls; on a Role, Reflector's annotations mean nothing.
+    expect(classify(mirror({}, '12', { [R.autoReflects]: 'False' }), true, 'Secret')).toEqual({ type: 'pullTarget' });
+    expect(classify(mirror({}, '12'), true, 'Role')).toEqual({ type: 'foreign' });
+  });
+
+  it('are taken over by the source Reflector copied them from: its bookkeeping goes, its stale keys too', () => {
+    const p = plan({ target: targetRef('Secret'), live: mirror({ a: 'b3RoZXI=', gone: 'eA==' }, '100'), candidates: [cand('Secret')], settings: defaultSettings, now: NOW });
+    expect(p.write?.type).toBe('update');
+    const w = written(p);
+    expect(w.data).toEqual(contentOf.Secret.data);
+    expect(w.metadata.labels).toHaveProperty([P.replicaLabel], 'true');
+    for (const k of [R.reflects, R.autoReflects, R.reflectedVersion, R.reflectedAt]) expect(w.metadata.annotations).not.toHaveProperty([k]);
+  });
+
+  it('are not taken over by an untrusted push that cannot prove it is their source', () => {
+    const p = plan({ target: targetRef('Secret'), live: mirror({ a: 'b3RoZXI=' }), candidates: [cand('Secret')], settings: defaultSettings, now: NOW });
+    expect(p.write).toBeUndefined();
+    expect(p.notes.map((n) => n.reason)).toEqual(['LegacyReplicaKept', 'LegacyReplicaKept']);
+    expect(p.notes[0]!.message).toContain('emberstack/kubernetes-reflector');
   });
 });
 

@@ -4,17 +4,17 @@ import type { EventReason } from '../model/event-reasons.ts';
 import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { dropManagedFields, formatRef } from '../model/objects.ts';
-import { pullConsent } from '../rules/annotation-rules.ts';
+import { consentNeeded, pullConsent } from '../rules/annotation-rules.ts';
 import { rbacPushRefusal, sourceRefusal } from '../rules/targeting.ts';
 import { isProtectedFrom, protectedNamespaceRefusal, ruleTier, tierOf } from '../rules/trust.ts';
-import type { PushRule, RuleProblem, Settings, Tier } from '../rules/types.ts';
+import type { NamespaceView, PushRule, RuleProblem, Settings, Tier } from '../rules/types.ts';
 import { policyOfRuleLabel, ruleLabel } from '../rules/rule-id.ts';
 import {
   clearedPullTarget, desiredPullTarget, desiredPushReplica, differs, needsRecreate, orphanedReplica, replicaPatch, sameContent, sameMetadata,
   strippedReplica, type MergePatch,
 } from './desired.ts';
-import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
-import { classify, hasOwnKeys, type Ownership } from './ownership.ts';
+import { provenance as P } from '../rules/vocabulary.ts';
+import { classify, hasOwnKeys, type LegacyReplicator, type Ownership } from './ownership.ts';
 
 export interface Candidate {
   rule: PushRule;
@@ -34,6 +34,8 @@ export interface LiveHistory {
 }
 
 export interface PullInput {
+  /** The annotation that names the source (`replicate-from` or `reflects`): messages name what the user wrote. */
+  via?: string;
   sourceRef?: ObjectRef;
   source?: KubeObject;
   problem?: RuleProblem;
@@ -53,6 +55,8 @@ export interface PlanInput {
   candidates: Candidate[];
   /** Set when the live object pulls (`replicate-from`). */
   pull?: PullInput;
+  /** The target's namespace as rules see it (its labels decide a selector's consent); absent: no labels. */
+  targetNamespace?: NamespaceView;
   /** For RoleBindings that reference a Role: whether that Role exists in the target namespace. */
   roleExists?: (name: string) => boolean;
   /** For a Role about to be created: a RoleBinding we did not make already references that name. */
@@ -122,7 +126,7 @@ export function plan(input: PlanInput): Plan {
 
 function planWith(input: PlanInput): Plan {
   const { settings, target } = input;
-  const ownership = classify(input.live, input.history?.writtenByUs ?? true);
+  const ownership = classify(input.live, input.history?.writtenByUs ?? true, target.kind);
   // Only our own replica is judged by its metadata (its cached metadata lacks what the other cases read).
   if (input.liveIsMetadata && ownership.type !== 'ours') return needContent;
   if (ownership.type === 'pullTarget') return planPull(input);
@@ -207,13 +211,15 @@ function claimed(input: PlanInput, winner?: Candidate): Plan {
   return { outcome: 'Conflict', owner: winner?.rule.id, notes };
 }
 
+const legacyName: Record<LegacyReplicator, string> = { mittwald: 'mittwald/kubernetes-replicator', reflector: 'emberstack/kubernetes-reflector' };
+
 /**
- * Whether mittwald demonstrably copied `live` from `source`: the version it records is the source's (resource
- * versions are unique across the cluster's store), or the content is already the same (taking over changes nothing).
+ * Whether another replicator demonstrably copied `live` from `source`: the source version it records is the
+ * source's (resource versions are unique across the cluster's store), or the content is already the same (taking
+ * over changes nothing).
  */
-function copiedByMittwaldFrom(spec: KindSpec, live: KubeObject, source: KubeObject): boolean {
-  const version = live.metadata.annotations?.[A.replicatedFromVersion];
-  return (Boolean(version) && version === source.metadata.resourceVersion) || sameContent(spec, live, source);
+function copiedFrom(spec: KindSpec, ownership: Extract<Ownership, { type: 'legacy' }>, live: KubeObject, source: KubeObject): boolean {
+  return (Boolean(ownership.version) && ownership.version === source.metadata.resourceVersion) || sameContent(spec, live, source);
 }
 
 function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Plan {
@@ -222,8 +228,8 @@ function planPush(input: PlanInput, winner: Candidate, ownership: Ownership): Pl
   if (live && ownership.type === 'ours' && winner.tier === 'untrusted' && input.history?.changedSinceOurWrite) return release(input, live, winner);
   // Already without our provenance (the owner removed it): only reported, nothing to write.
   if (live && ownership.type === 'foreign' && winner.tier === 'untrusted' && input.history?.provenanceRemoved) return claimed(input, winner);
-  if (live && ownership.type === 'mittwald' && winner.tier === 'untrusted' && !copiedByMittwaldFrom(spec, live, winner.source)) {
-    const message = `${formatRef(target)} was replicated by mittwald/kubernetes-replicator from another source; an untrusted push from ${winner.rule.source.namespace} does not take it over (a trusted rule would)`;
+  if (live && ownership.type === 'legacy' && winner.tier === 'untrusted' && !copiedFrom(spec, ownership, live, winner.source)) {
+    const message = `${formatRef(target)} was replicated by ${legacyName[ownership.by]} from another source; an untrusted push from ${winner.rule.source.namespace} does not take it over (a trusted rule would)`;
     return {
       outcome: 'Conflict', owner: winner.rule.id,
       notes: [
@@ -288,7 +294,7 @@ function planPull(input: PlanInput): Plan {
   const { target, live, pull, spec } = input;
   const notes: Note[] = input.candidates.map((c) => ({
     on: c.rule.source, type: 'Warning' as const, reason: 'TargetConflict',
-    message: `${formatRef(target)} pulls from a source of its own (replicate-from) and is not overwritten by this push`,
+    message: `${formatRef(target)} pulls from a source of its own (${pull?.via ?? 'replicate-from'}) and is not overwritten by this push`,
   }));
   if (!live || !pull) return { outcome: 'Nothing', notes };
   if (pull.problem) {
@@ -296,16 +302,16 @@ function planPull(input: PlanInput): Plan {
   }
   const src = pull.sourceRef!;
   if (src.namespace === target.namespace && src.name === target.name) {
-    return { outcome: 'Invalid', notes: [...notes, { on: target, type: 'Warning', reason: 'InvalidAnnotation', message: 'replicate-from names the object itself' }] };
+    return { outcome: 'Invalid', notes: [...notes, { on: target, type: 'Warning', reason: 'InvalidAnnotation', message: `${pull.via ?? 'replicate-from'} names the object itself` }] };
   }
   // Consent first. Until the source's owner consents, the puller learns nothing about the source, not even whether
   // it exists: a missing source and one that does not consent (to this namespace, or validly at all) give the
   // target the same write, outcome and note. Consent is needed for data to stay, not only to flow: what an earlier
   // pull put into the target is removed in both cases, as is whatever forged bookkeeping names. Only the source's
   // owner is told why, on the source (which the puller cannot read).
-  const consent = pull.source ? pullConsent(pull.source, target.namespace, input.settings.allowAll) : undefined;
+  const consent = pull.source ? pullConsent(target.kind, pull.source, input.targetNamespace ?? target.namespace, input.settings.allowAll, pull.via) : undefined;
   if (!pull.source || !consent?.allowed) {
-    const p = notAvailable(spec, target, live, src);
+    const p = notAvailable(spec, target, live, src, pull.via);
     const why: Note[] = consent ? [{
       on: src, type: 'Warning', reason: 'ReplicationNotPermitted', by: target,
       message: `${formatRef(target)} may not pull from ${src.namespace}/${src.name}: ${consent.reason}`,
@@ -323,12 +329,12 @@ function planPull(input: PlanInput): Plan {
  * The pull target when its source is missing or does not consent, alike in both cases: the replicated content is
  * removed (once; then nothing is written) and one note says so, in words that do not tell the two cases apart.
  */
-function notAvailable(spec: KindSpec, target: ObjectRef, live: KubeObject, src: ObjectRef): Plan {
+function notAvailable(spec: KindSpec, target: ObjectRef, live: KubeObject, src: ObjectRef, via: string | undefined): Plan {
   const cleared = clearedPullTarget(spec, live);
   if (cleared && differs(spec, cleared, live)) {
-    return { write: { type: 'update', object: cleared }, outcome: 'Removed', notes: [sourceNotAvailable(target, src, removedWhat(spec))] };
+    return { write: { type: 'update', object: cleared }, outcome: 'Removed', notes: [sourceNotAvailable(target, src, via, removedWhat(spec))] };
   }
-  return { outcome: 'Waiting', notes: [sourceNotAvailable(target, src)] };
+  return { outcome: 'Waiting', notes: [sourceNotAvailable(target, src, via)] };
 }
 
 /** What clearing a pull target of this kind removes (see clearedPullTarget), for its note. */
@@ -339,11 +345,10 @@ function removedWhat(spec: KindSpec): string {
 }
 
 /** One note toward a puller for a source that is missing and for one that does not consent: they must look alike. */
-function sourceNotAvailable(target: ObjectRef, src: ObjectRef, removed?: string): Note {
+function sourceNotAvailable(target: ObjectRef, src: ObjectRef, via: string | undefined, removed?: string): Note {
   return {
     on: target, type: 'Warning', reason: 'SourceNotAvailable',
     message: `source ${src.namespace}/${src.name} does not exist or does not permit replication into ${target.namespace} `
-      + `(it needs ${A.replicationAllowed}: "true" and ${A.replicationAllowedNamespaces} matching ${target.namespace}); `
-      + `${removed ? `${removed}, and ` : ''}it is copied here once it does`,
+      + `(it needs ${consentNeeded(via, target.namespace)}); ${removed ? `${removed}, and ` : ''}it is copied here once it does`,
   };
 }

@@ -26,6 +26,8 @@ describe('hasPushAnnotations', () => {
     [{ [A.replicateFrom]: 'a/b' }, false],
     [{ [A.replicateTo]: '' }, true],
     [{ [A.replicateToMatching]: 'a=b' }, true],
+    [{ 'reflector.v1.k8s.emberstack.com/reflection-auto-enabled': 'true' }, true],
+    [{ 'reflector.v1.k8s.emberstack.com/reflects': 'a/b' }, false],
   ])('%j → %s', (annotations, expected) => {
     expect(hasPushAnnotations(obj(annotations))).toBe(expected);
   });
@@ -170,7 +172,7 @@ describe('pullSourceFromAnnotations', () => {
     ['\tsrc/name\n', 'src', 'name'],
     ['a/b.c-d', 'a', 'b.c-d'],
   ])('%j → %s/%s', (value, namespace, name) => {
-    expect(pullSourceFromAnnotations('ConfigMap', obj({ [A.replicateFrom]: value }))).toEqual({ source: { kind: 'ConfigMap', namespace, name } });
+    expect(pullSourceFromAnnotations('ConfigMap', obj({ [A.replicateFrom]: value }))).toEqual({ source: { kind: 'ConfigMap', namespace, name }, via: A.replicateFrom });
   });
 
   it.each(['', 'name-only', '/name', 'ns/', ' / ', '/', 'a/b/c', 'ns//name'])('%j is invalid', (value) => {
@@ -214,20 +216,20 @@ describe('pullConsent', () => {
     [undefined, 'dst', 'dst', false],
     [undefined, undefined, 'team-a', false],
   ])('replication-allowed=%j, namespaces=%j, target %s → %s', (allowed, namespaces, target, expected) => {
-    const c = pullConsent(consenting(allowed, namespaces), target, false);
+    const c = pullConsent('Secret', consenting(allowed, namespaces), target, false);
     expect(c.allowed).toBe(expected);
     expect(c.reason).toEqual(expect.any(String));
   });
 
   it('names what is missing', () => {
-    expect(pullConsent(consenting(undefined, 'dst'), 'dst', false).reason).toContain(A.replicationAllowed);
-    expect(pullConsent(consenting('true', undefined), 'dst', false).reason).toContain(A.replicationAllowedNamespaces);
-    expect(pullConsent(consenting('true', 'x'), 'dst', false).reason).toContain('namespace dst');
+    expect(pullConsent('Secret', consenting(undefined, 'dst'), 'dst', false).reason).toContain(A.replicationAllowed);
+    expect(pullConsent('Secret', consenting('true', undefined), 'dst', false).reason).toContain(A.replicationAllowedNamespaces);
+    expect(pullConsent('Secret', consenting('true', 'x'), 'dst', false).reason).toContain('namespace dst');
   });
 
   it('--allow-all allows without any annotation', () => {
-    expect(pullConsent(obj(undefined), 'dst', true)).toEqual({ allowed: true, reason: 'allowed by --allow-all' });
-    expect(pullConsent(consenting('false', undefined), 'dst', true).allowed).toBe(true);
+    expect(pullConsent('Secret', obj(undefined), 'dst', true)).toEqual({ allowed: true, reason: 'allowed by --allow-all' });
+    expect(pullConsent('Secret', consenting('false', undefined), 'dst', true).allowed).toBe(true);
   });
 });
 

@@ -1,14 +1,16 @@
-// mittwald's annotation dialect → rules. No I/O; the same object gives the same rules and problems, except that a
-// push rule's `replicate-to` list is held against the pattern memory budget (patterns.ts), so whether it fits
-// depends on what the source's namespace already holds.
+// Annotations → rules: mittwald's dialect here, Reflector's from reflector-rules.ts, joined into one push rule per
+// source, one pull source per target and one consent check. No I/O; the same object gives the same rules and
+// problems, except that a push rule's pattern lists are held against the pattern memory budget (patterns.ts), so
+// whether they fit depends on what the source's namespace already holds.
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { refKey, refOf } from '../model/objects.ts';
 import { annotationRuleId } from './rule-id.ts';
 import { parseNamespacePatterns, releasePatterns } from './patterns.ts';
 import { parseLabelSelector } from './selector.ts';
-import type { PushRule, RuleProblem, TargetNamespaces } from './types.ts';
-import { annotations as A } from './vocabulary.ts';
+import type { NamespaceView, PushRule, RuleProblem, TargetNamespaces } from './types.ts';
+import { forgetReflectorSource, reflectorConsent, reflectorPullValue, reflectorSource } from './reflector-rules.ts';
+import { annotations as A, reflector as R } from './vocabulary.ts';
 
 /** Go's strconv.ParseBool, which mittwald uses for `replication-allowed`. */
 export function parseGoBool(value: string | undefined): boolean | undefined {
@@ -23,7 +25,7 @@ const isTrue = (v: string | undefined) => parseGoBool(v?.trim()) === true;
 
 export function hasPushAnnotations(obj: KubeObject): boolean {
   const a = obj.metadata.annotations ?? {};
-  return A.replicateTo in a || A.replicateToMatching in a;
+  return A.replicateTo in a || A.replicateToMatching in a || R.autoEnabled in a;
 }
 
 export interface PushRuleResult {
@@ -35,10 +37,36 @@ export interface PushRuleResult {
 const replicateToHolder = (kind: Kind, namespace: string, name: string) => ({ owner: `${A.replicateTo} ${kind}/${namespace}/${name}`, share: namespace });
 
 /**
- * The push rule of an annotated source, if any. Invalid parts are reported; valid parts still work. A `replicate-to`
- * list over the source namespace's share of the pattern memory budget refuses the whole rule (the problem says so).
+ * The push rule of an annotated source, if any: mittwald's `replicate-to`/`replicate-to-matching` and Reflector's
+ * auto-reflection, the union when a source declares both. Invalid parts are reported; valid parts still work. A
+ * list over the source namespace's share of the pattern memory budget refuses that dialect's part (the problem says so).
  */
 export function pushRuleFromAnnotations(kind: Kind, obj: KubeObject): PushRuleResult {
+  const a = obj.metadata.annotations ?? {};
+  const mittwald = mittwaldTargets(kind, obj);
+  const reflector = reflectorSource(kind, obj);
+  const problems = [...mittwald.problems, ...reflector.problems];
+  const targets = mittwald.targets && reflector.targets ? { ...mittwald.targets, also: reflector.targets } : (mittwald.targets ?? reflector.targets);
+  if (!targets) return { problems };
+  const source: ObjectRef = refOf(kind, obj);
+  return {
+    problems,
+    rule: {
+      id: annotationRuleId(refKey(source)),
+      origin: { type: 'annotation' },
+      source,
+      sourceCreated: obj.metadata.creationTimestamp ?? '',
+      priority: 0,
+      targets,
+      // Reflector copies no labels: a source that pushes only in its dialect keeps that.
+      stripLabels: mittwald.targets ? isTrue(a[A.stripLabels]) : true,
+      keepOwnerReferences: a[A.keepOwnerReferences] === 'true',
+      onConflict: 'Skip',
+    },
+  };
+}
+
+function mittwaldTargets(kind: Kind, obj: KubeObject): { targets?: TargetNamespaces; problems: RuleProblem[] } {
   const a = obj.metadata.annotations ?? {};
   const problems: RuleProblem[] = [];
   const targets: TargetNamespaces = {};
@@ -58,22 +86,7 @@ export function pushRuleFromAnnotations(kind: Kind, obj: KubeObject): PushRuleRe
     if (parsed.ok) targets.selector = parsed.selector;
     else problems.push({ field: A.replicateToMatching, message: `invalid label selector: ${parsed.error}` });
   }
-  if (!targets.patterns && !targets.selector) return { problems };
-  const source: ObjectRef = refOf(kind, obj);
-  return {
-    problems,
-    rule: {
-      id: annotationRuleId(refKey(source)),
-      origin: { type: 'annotation' },
-      source,
-      sourceCreated: obj.metadata.creationTimestamp ?? '',
-      priority: 0,
-      targets,
-      stripLabels: isTrue(a[A.stripLabels]),
-      keepOwnerReferences: a[A.keepOwnerReferences] === 'true',
-      onConflict: 'Skip',
-    },
-  };
+  return targets.patterns || targets.selector ? { targets, problems } : { problems };
 }
 
 /**
@@ -82,24 +95,45 @@ export function pushRuleFromAnnotations(kind: Kind, obj: KubeObject): PushRuleRe
  */
 export function forgetPushSource(kind: Kind, namespace: string, name: string): void {
   releasePatterns(replicateToHolder(kind, namespace, name).owner);
+  forgetReflectorSource(kind, namespace, name);
 }
 
 export interface PullSourceResult {
   source?: ObjectRef;
   problem?: RuleProblem;
+  /** The annotation that names the source (`replicate-from` or Reflector's `reflects`), for messages. */
+  via?: string;
 }
 
-/** The source named by `replicate-from: <namespace>/<name>` on a pull target. */
+/** Whether `obj` declares a source to pull from, in either dialect (valid or not). */
+export function declaresPull(kind: Kind, obj: KubeObject): boolean {
+  return obj.metadata.annotations?.[A.replicateFrom] !== undefined || reflectorPullValue(kind, obj) !== undefined;
+}
+
+/**
+ * The source named by `replicate-from: <namespace>/<name>` or Reflector's `reflects: <namespace>/<name>` on a pull
+ * target. Both on one object must name the same source.
+ */
 export function pullSourceFromAnnotations(kind: Kind, obj: KubeObject): PullSourceResult {
-  const value = obj.metadata.annotations?.[A.replicateFrom];
-  if (value === undefined) return {};
+  const mittwald = obj.metadata.annotations?.[A.replicateFrom];
+  const reflects = reflectorPullValue(kind, obj);
+  const m = mittwald === undefined ? undefined : sourceRef(kind, A.replicateFrom, mittwald);
+  const r = reflects === undefined ? undefined : sourceRef(kind, R.reflects, reflects);
+  if (m?.problem || r?.problem || !m || !r) return m ?? r ?? {};
+  if (refKey(m.source!) !== refKey(r.source!)) {
+    return { problem: { field: R.reflects, message: `names ${r.source!.namespace}/${r.source!.name}, but ${A.replicateFrom} names ${m.source!.namespace}/${m.source!.name}` }, via: R.reflects };
+  }
+  return m;
+}
+
+function sourceRef(kind: Kind, field: string, value: string): PullSourceResult {
   const slash = value.indexOf('/');
   const namespace = value.slice(0, slash).trim();
   const name = value.slice(slash + 1).trim();
   if (slash < 0 || !namespace || !name || name.includes('/')) {
-    return { problem: { field: A.replicateFrom, message: `"${value.slice(0, 120)}" is not of the form <namespace>/<name>` } };
+    return { problem: { field, message: `"${value.slice(0, 120)}" is not of the form <namespace>/<name>` }, via: field };
   }
-  return { source: { kind, namespace, name } };
+  return { source: { kind, namespace, name }, via: field };
 }
 
 export interface Consent {
@@ -107,9 +141,31 @@ export interface Consent {
   reason: string;
 }
 
-/** Whether a pull source consents to being copied into `targetNamespace` (checked for every kind). */
-export function pullConsent(source: KubeObject, targetNamespace: string, allowAll: boolean): Consent {
+/**
+ * Whether a pull source consents to being copied into the target's namespace (checked for every kind): consent given
+ * in either dialect counts, since the source's owner wrote both. The namespace's labels matter to Reflector's
+ * selector (a bare name: no labels). `via`: the annotation the puller used, whose dialect the refusal is explained in
+ * when the source says nothing in the other.
+ */
+export function pullConsent(kind: Kind, source: KubeObject, target: string | NamespaceView, allowAll: boolean, via: string = A.replicateFrom): Consent {
   if (allowAll) return { allowed: true, reason: 'allowed by --allow-all' };
+  const ns = typeof target === 'string' ? { name: target, labels: {}, terminating: false } : target;
+  const mittwald = mittwaldConsent(source, ns.name);
+  const reflector = reflectorConsent(kind, source, ns);
+  if (mittwald.allowed) return mittwald;
+  if (reflector?.allowed) return reflector;
+  const a = source.metadata.annotations ?? {};
+  return reflector && (via === R.reflects || !(A.replicationAllowed in a)) ? reflector : mittwald;
+}
+
+/** What a source needs for a pull through `via` (in messages to a puller who cannot be told more). */
+export function consentNeeded(via: string | undefined, targetNamespace: string): string {
+  return via === R.reflects
+    ? `${R.allowed}: "true" and ${R.allowedNamespaces} (or its selector) empty or matching ${targetNamespace}`
+    : `${A.replicationAllowed}: "true" and ${A.replicationAllowedNamespaces} matching ${targetNamespace}`;
+}
+
+function mittwaldConsent(source: KubeObject, targetNamespace: string): Consent {
   const a = source.metadata.annotations ?? {};
   if (parseGoBool(a[A.replicationAllowed]) !== true) {
     return { allowed: false, reason: `the source does not set ${A.replicationAllowed}: "true"` };

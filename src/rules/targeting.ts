@@ -24,8 +24,14 @@ export function ruleTargetsNamespace(rule: PushRule, ns: NamespaceView, settings
 export function targetsNamespace(t: TargetNamespaces, sourceNamespace: string, ns: NamespaceView, settings: Settings): boolean {
   if (ns.name === sourceNamespace) return false;
   if (!namespaceAcceptsPush(ns, settings)) return false;
-  if (t.exclude?.matches(ns.name)) return false;
-  return (t.patterns?.matches(ns.name) ?? false) || (t.selector?.matches(ns.labels) ?? false);
+  return targetsMatch(t, ns);
+}
+
+/** Whether `ns` is one of the namespaces `t` names (by patterns, selector, exclusions, within and also alone). */
+export function targetsMatch(t: TargetNamespaces, ns: NamespaceView): boolean {
+  const own = !t.exclude?.matches(ns.name) && (t.within ? targetsMatch(t.within, ns) : true)
+    && ((t.patterns?.matches(ns.name) ?? false) || (t.selector?.matches(ns.labels) ?? false));
+  return own || (t.also !== undefined && targetsMatch(t.also, ns));
 }
 
 /**
@@ -33,7 +39,11 @@ export function targetsNamespace(t: TargetNamespaces, sourceNamespace: string, n
  * instead of testing every namespace in the cluster. Undefined when every namespace must be tested.
  */
 export function namedTargets(t: TargetNamespaces): ReadonlySet<string> | undefined {
-  return t.selector ? undefined : (t.patterns?.literals ?? (t.patterns ? undefined : new Set<string>()));
+  const own = (t.selector ? undefined : (t.patterns?.literals ?? (t.patterns ? undefined : new Set<string>())))
+    ?? (t.within ? namedTargets(t.within) : undefined);
+  if (!t.also || !own) return own;
+  const other = namedTargets(t.also);
+  return other && new Set([...own, ...other]);
 }
 
 export interface Refusal {

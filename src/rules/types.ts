@@ -32,6 +32,10 @@ export interface TargetNamespaces {
   selector?: LabelSelector;
   /** Namespaces never targeted, even when matched above. */
   exclude?: NamespacePatterns;
+  /** When set, only namespaces these targets reach are targeted (Reflector holds its auto list within its allowed list). */
+  within?: TargetNamespaces;
+  /** Namespaces targeted on their own terms besides (one source pushing in two annotation dialects: the union). */
+  also?: TargetNamespaces;
 }
 
 /** One source object pushed to the namespaces it targets, under the same name. */

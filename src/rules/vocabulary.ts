@@ -15,6 +15,24 @@ export const annotations = {
   replicatedKeys: `${mittwaldPrefix}replicated-keys`,
 } as const;
 
+/**
+ * emberstack/kubernetes-reflector's annotations (Secrets and ConfigMaps only): rules and consent on sources, `reflects`
+ * on mirrors, and the bookkeeping Reflector writes on the mirrors it makes (recognised for take-over).
+ */
+export const reflectorPrefix = 'reflector.v1.k8s.emberstack.com/';
+export const reflector = {
+  allowed: `${reflectorPrefix}reflection-allowed`,
+  allowedNamespaces: `${reflectorPrefix}reflection-allowed-namespaces`,
+  allowedNamespacesSelector: `${reflectorPrefix}reflection-allowed-namespaces-selector`,
+  autoEnabled: `${reflectorPrefix}reflection-auto-enabled`,
+  autoNamespaces: `${reflectorPrefix}reflection-auto-namespaces`,
+  autoNamespacesSelector: `${reflectorPrefix}reflection-auto-namespaces-selector`,
+  reflects: `${reflectorPrefix}reflects`,
+  autoReflects: `${reflectorPrefix}auto-reflects`,
+  reflectedVersion: `${reflectorPrefix}reflected-version`,
+  reflectedAt: `${reflectorPrefix}reflected-at`,
+} as const;
+
 /** kube-replicator's own provenance, written on every replica. */
 export const ourPrefix = 'kube-replicator.io/';
 export const provenance = {
@@ -40,7 +58,7 @@ export const provenance = {
 export const namespaceReplicationLabel = `${ourPrefix}replication`;
 
 /** Annotation prefixes whose keys mean something to a replicator (rules, consent, provenance). */
-export const replicatorPrefixes: readonly string[] = [mittwaldPrefix, ourPrefix];
+export const replicatorPrefixes: readonly string[] = [mittwaldPrefix, reflectorPrefix, ourPrefix];
 
 /** Annotations never copied to replicas or held in memory: it can carry a whole Secret in clear text. */
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
