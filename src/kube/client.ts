@@ -35,7 +35,6 @@ export interface Impersonation {
   user: string;
 }
 
-/** The identity of a ServiceAccount given as `<namespace>/<name>`. */
 /**
  * <namespace>/<serviceaccount>, or a bare <serviceaccount> in `ownNamespace` (the operator's own): manifests then
  * need not spell out the namespace, so a kustomize overlay that moves the operator moves its writer with it.
@@ -46,6 +45,7 @@ export function qualifyServiceAccount(ref: string, ownNamespace: string | undefi
   return `${ownNamespace}/${ref}`;
 }
 
+/** The identity of a ServiceAccount given as `<namespace>/<name>`. */
 export function serviceAccountIdentity(ref: string): Impersonation {
   const [ns, name, ...rest] = ref.split('/');
   if (!ns || !name || rest.length) throw new Error(`"${ref}" is not <namespace>/<serviceaccount>`);
