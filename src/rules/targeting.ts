@@ -5,14 +5,22 @@ import type { KubeObject } from '../model/objects.ts';
 import type { NamespaceView, PushRule, Settings, TargetNamespaces } from './types.ts';
 import { namespaceReplicationLabel } from './vocabulary.ts';
 
+/** Why a namespace takes no push at all, whatever the rule says (named for `explain`). */
+export type NamespaceRefusal = 'Terminating' | 'Excluded' | 'DenyLabel' | 'NotOptedIn';
+
+/** The namespace-level reason a push never lands in `ns`, if any. */
+export function namespacePushRefusal(ns: NamespaceView, settings: Settings): NamespaceRefusal | undefined {
+  if (ns.terminating) return 'Terminating';
+  if (settings.excludeNamespaces?.matches(ns.name)) return 'Excluded';
+  const choice = ns.labels[namespaceReplicationLabel];
+  if (choice === 'deny') return 'DenyLabel';
+  if (settings.requireNamespaceOptIn && choice !== 'allow') return 'NotOptedIn';
+  return undefined;
+}
+
 /** Namespace-level reasons a push never lands there, whatever the rule says. */
 export function namespaceAcceptsPush(ns: NamespaceView, settings: Settings): boolean {
-  if (ns.terminating) return false;
-  if (settings.excludeNamespaces?.matches(ns.name)) return false;
-  const choice = ns.labels[namespaceReplicationLabel];
-  if (choice === 'deny') return false;
-  if (settings.requireNamespaceOptIn && choice !== 'allow') return false;
-  return true;
+  return namespacePushRefusal(ns, settings) === undefined;
 }
 
 /** Whether `rule` wants a replica in `ns` (never the source's own namespace). */

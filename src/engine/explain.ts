@@ -1,0 +1,310 @@
+// `explain`: why a target is (or is not) a replica, and where a source lands. Pure: the caller hands over the
+// planner's own answer (Plan) with the rules and namespaces it planned from; this module only names, per rule and
+// per namespace, which of the targeting and planning decisions applied. Content appears as key names and hashes.
+import type { KindSpec } from '../model/kinds.ts';
+import type { KubeObject, ObjectRef } from '../model/objects.ts';
+import { formatRef } from '../model/objects.ts';
+import { sha256Hex } from '../model/sha256.ts';
+import { ruleLabel } from '../rules/rule-id.ts';
+import { namespacePushRefusal, targetsMatch, type NamespaceRefusal } from '../rules/targeting.ts';
+import { ruleTier } from '../rules/trust.ts';
+import type { NamespaceView, PushRule, Settings, TargetNamespaces, Tier } from '../rules/types.ts';
+import { annotations as A, namespaceReplicationLabel, provenance as P, reflector } from '../rules/vocabulary.ts';
+import { desiredPushReplica } from './desired.ts';
+import { classify } from './ownership.ts';
+import { actionOf, type Outcome, type Plan } from './plan.ts';
+
+/** Why a rule does not reach a namespace: the namespace's own refusals, or the rule's targets. */
+export type NotTargeted = NamespaceRefusal | 'SourceNamespace' | 'NotSelected' | 'ExcludedByRule' | 'InvalidPattern';
+
+export interface Reason {
+  reason: string;
+  message: string;
+}
+
+/**
+ * Why `rule` does not want a replica in `ns`; undefined when it does. The rule's own targets are asked first: a
+ * namespace the rule never names is explained by that, not by a label it would not matter without.
+ */
+export function notTargeted(rule: PushRule, ns: NamespaceView, settings: Settings): Reason & { reason: NotTargeted } | undefined {
+  if (ns.name === rule.source.namespace) return { reason: 'SourceNamespace', message: `${ns.name} is the source's own namespace` };
+  if (!targetsMatch(rule.targets, ns)) return whyNotMatched(rule, ns);
+  const refusal = namespacePushRefusal(ns, settings);
+  if (!refusal) return undefined;
+  const messages: Record<NamespaceRefusal, string> = {
+    Terminating: `namespace ${ns.name} is being deleted`,
+    Excluded: `namespace ${ns.name} matches --exclude-namespaces (${settings.excludeNamespaces?.source ?? ''})`,
+    DenyLabel: `namespace ${ns.name} is labelled ${namespaceReplicationLabel}=deny`,
+    NotOptedIn: `namespace ${ns.name} has not opted in: --require-namespace-opt-in needs the label ${namespaceReplicationLabel}=allow`,
+  };
+  return { reason: refusal, message: messages[refusal] };
+}
+
+function whyNotMatched(rule: PushRule, ns: NamespaceView): Reason & { reason: NotTargeted } {
+  const t = rule.targets;
+  const who = ruleName(rule);
+  if (t.exclude?.matches(ns.name)) return { reason: 'ExcludedByRule', message: `${who} excludes ${ns.name} (${t.exclude.source})` };
+  const bad = [t, t.within, t.also].flatMap((x) => x?.patterns?.errors ?? []);
+  if (bad.length) return { reason: 'InvalidPattern', message: `${who} has namespace patterns that match nothing: ${bad.map((e) => (e.wholeList ? e.reason : `"${e.element}": ${e.reason}`)).join('; ')}` };
+  return { reason: 'NotSelected', message: `${who} ${describeTargets(t, ns)}` };
+}
+
+/** What the targets ask for, and what `ns` lacks of it (the labels a selector reads, as the namespace has them). */
+function describeTargets(t: TargetNamespaces, ns: NamespaceView): string {
+  const parts: string[] = [];
+  if (t.patterns) parts.push(`names namespaces "${t.patterns.source}"`);
+  if (t.selector) {
+    const have = [...new Set(t.selector.requirements.map((r) => r.key))]
+      .map((k) => (ns.labels[k] === undefined ? `lacks ${k}` : `has ${k}=${ns.labels[k]}`));
+    parts.push(`selects namespaces by label "${t.selector.text}"${have.length ? ` but ${ns.name} ${have.join(', ')}` : ''}`);
+  }
+  const within = t.within ? `, only within those it allows (${t.within.patterns?.source ?? t.within.selector?.text ?? ''})` : '';
+  return `${parts.join(' or ') || 'names no namespace'}${within}; ${ns.name} is not one of them`;
+}
+
+const ruleName = (rule: PushRule): string => (rule.origin.type === 'policy'
+  ? `ReplicationPolicy ${rule.origin.name}` : `the annotations on ${rule.source.namespace}/${rule.source.name}`);
+
+export type RuleState = 'winner' | 'lost' | 'refused' | 'notTargeted' | 'sourceMissing' | 'overriddenByPull';
+
+export interface RuleVerdict {
+  rule: string;
+  /** `annotation` or `policy/<name>`, as a replica records it. */
+  origin: string;
+  source: string;
+  tier: Tier;
+  priority: number;
+  state: RuleState;
+  reason?: string;
+  message?: string;
+}
+
+export interface ExplainedNote {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  on: string;
+  message: string;
+}
+
+/** Key names and a short sha256 of each value, never the value. */
+export type KeyHashes = Record<string, string>;
+
+export interface TargetExplanation {
+  target: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  exists: boolean;
+  /** What the live object is to kube-replicator. */
+  role: 'replica' | 'pullTarget' | 'legacyReplica' | 'other' | 'absent';
+  /** False when the namespace is not in what the caller may read (or does not exist): nothing about it is guessed. */
+  namespaceVisible: boolean;
+  rules: RuleVerdict[];
+  winner?: string;
+  tier?: Tier;
+  outcome: Outcome;
+  /** The write a reconcile would make now, if any. */
+  action?: string;
+  notes: ExplainedNote[];
+  content?: { desired?: KeyHashes; actual?: KeyHashes };
+  lastWrite?: { at?: string; rule?: string; source?: string; tier?: string; contentHash?: string };
+  pull?: { via?: string; source?: string };
+  /** One line: the state, or the nearest reason it is not a replica. */
+  summary: string;
+}
+
+export interface ExplainTargetInput {
+  target: ObjectRef;
+  spec: KindSpec;
+  /** The live object with its content (absent: it does not exist). */
+  live?: KubeObject;
+  /** The target's namespace as rules see it; absent: not visible to the caller, or missing. */
+  namespace?: NamespaceView;
+  /** Every rule whose source has the target's kind and name (the controller's candidates before targeting). */
+  rules: readonly PushRule[];
+  /** A rule's source with its content, as the planner saw it. */
+  source(ref: ObjectRef): KubeObject | undefined;
+  settings: Settings;
+  /** The planner's answer for this target (Controller.dryRun). */
+  plan: Plan;
+  now: string;
+}
+
+export function hashKeys(spec: KindSpec, obj: KubeObject | undefined): KeyHashes | undefined {
+  if (!obj || !spec.dataMaps) return undefined;
+  const out: KeyHashes = {};
+  for (const m of spec.dataMaps) {
+    const map = (obj as unknown as Record<string, Record<string, string> | undefined>)[m] ?? {};
+    for (const k of Object.keys(map).sort()) out[m === 'data' ? k : `${m}.${k}`] = `sha256:${sha256Hex(String(map[k])).slice(0, 12)}`;
+  }
+  return out;
+}
+
+export function explainTarget(input: ExplainTargetInput): TargetExplanation {
+  const { target, plan: p, settings, live } = input;
+  const ownership = classify(live, true, target.kind);
+  const role = !live ? 'absent' : ownership.type === 'ours' ? 'replica' : ownership.type === 'pullTarget' ? 'pullTarget' : ownership.type === 'legacy' ? 'legacyReplica' : 'other';
+  const losers = new Set(p.losers ?? []);
+  const rules = input.rules.map((rule): RuleVerdict => {
+    const base = { rule: rule.id, origin: ruleLabel(rule.origin), source: `${rule.source.namespace}/${rule.source.name}`, tier: ruleTier(rule, settings), priority: rule.priority };
+    if (!input.namespace) return { ...base, state: 'notTargeted', reason: 'NotVisible', message: `namespace ${target.namespace} is not visible (it does not exist, or you may not read it)` };
+    const not = notTargeted(rule, input.namespace, settings);
+    if (not) return { ...base, state: 'notTargeted', ...not };
+    if (rule.id === p.owner) return { ...base, state: 'winner' };
+    const onSource = p.notes.find((n) => n.type === 'Warning' && n.on.namespace === rule.source.namespace && n.on.name === rule.source.name && n.on.kind === rule.source.kind);
+    if (losers.has(rule.id)) return { ...base, state: 'lost', reason: 'RuleConflict', message: onSource?.message };
+    if (role === 'pullTarget') return { ...base, state: 'overriddenByPull', reason: 'TargetConflict', message: onSource?.message ?? `${formatRef(target)} pulls from a source of its own` };
+    if (!input.source(rule.source)) return { ...base, state: 'sourceMissing', reason: 'SourceMissing', message: `source ${base.source} does not exist or is not visible` };
+    return { ...base, state: 'refused', reason: onSource?.reason, message: onSource?.message };
+  });
+  const winnerRule = input.rules.find((r) => r.id === p.owner);
+  const winnerSource = winnerRule && input.source(winnerRule.source);
+  const desired = winnerRule && winnerSource && input.spec.dataMaps
+    ? desiredPushReplica(input.spec, winnerRule, winnerSource, target.namespace, live, input.now, p.tier ?? 'untrusted') : undefined;
+  const a = live?.metadata.annotations ?? {};
+  const e: TargetExplanation = {
+    target: formatRef(target), kind: target.kind, namespace: target.namespace, name: target.name,
+    exists: Boolean(live), role, namespaceVisible: Boolean(input.namespace), rules,
+    ...(p.owner ? { winner: p.owner } : {}), ...(p.tier ? { tier: p.tier } : {}),
+    outcome: p.outcome, ...(p.write ? { action: actionOf(p.write) } : {}),
+    notes: p.notes.map((n) => ({ type: n.type, reason: n.reason, on: formatRef(n.on), message: n.message })),
+    summary: '',
+  };
+  if (input.spec.dataMaps && (live || desired)) e.content = { ...(desired ? { desired: hashKeys(input.spec, desired) } : {}), ...(live ? { actual: hashKeys(input.spec, live) } : {}) };
+  if (role === 'replica') {
+    e.lastWrite = { at: a[A.replicatedAt], rule: a[P.rule], source: a[P.source], tier: a[P.tier], contentHash: a[P.contentHash] };
+  }
+  if (role === 'pullTarget') e.pull = { via: pullVia(a), source: a[A.replicateFrom] ?? pullSourceOf(a) };
+  e.summary = summarize(e);
+  return e;
+}
+
+function pullVia(a: Record<string, string>): string | undefined {
+  return a[A.replicateFrom] !== undefined ? 'replicate-from' : 'reflects';
+}
+
+function pullSourceOf(a: Record<string, string>): string | undefined {
+  return a[reflector.reflects];
+}
+
+function summarize(e: TargetExplanation): string {
+  if (!e.namespaceVisible) return `namespace ${e.namespace} is not visible (it does not exist, or you may not read it)`;
+  const winner = e.rules.find((r) => r.state === 'winner');
+  const firstWarning = e.notes.find((n) => n.type === 'Warning');
+  if (winner) {
+    const by = `${winner.origin} rule from ${winner.source} (${winner.tier})`;
+    const states: Partial<Record<Outcome, string>> = {
+      InSync: `in sync: replicated by the ${by}`,
+      Written: `pending: a reconcile would ${e.action ?? 'write'} it, by the ${by}`,
+      NeedContent: `replicated by the ${by}; its content is compared at the next reconcile`,
+      Suspended: `replicated by the ${by}, whose policy is suspended: left as it is`,
+    };
+    return states[e.outcome] ?? `${e.outcome}: ${firstWarning ? `${firstWarning.reason}: ${firstWarning.message}` : `wanted by the ${by}`}`;
+  }
+  if (e.role === 'pullTarget') return `pulls from ${e.pull?.source ?? '?'} (${e.pull?.via ?? ''}): ${e.outcome}${firstWarning ? `: ${firstWarning.reason}: ${firstWarning.message}` : ''}`;
+  if (e.rules.length === 0) return `no rule replicates a ${e.kind} named ${e.name} (no annotated source, no ReplicationPolicy selects one)`;
+  const nearest = e.rules.find((r) => r.state === 'refused') ?? e.rules.find((r) => r.reason !== 'NotSelected' && r.reason !== 'SourceNamespace') ?? e.rules[0]!;
+  const verb = e.exists ? 'not replicated' : 'not created';
+  return `${verb}: ${nearest.reason ?? nearest.state}: ${nearest.message ?? ''}`.trimEnd();
+}
+
+// ---- sources ---------------------------------------------------------------------------------
+
+export type NamespaceState = 'inSync' | 'pending' | 'refused';
+
+export interface NamespaceEntry {
+  namespace: string;
+  state: NamespaceState;
+  rule: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface SourceExplanation {
+  source: string;
+  rules: { rule: string; origin: string; tier: Tier; targets: string }[];
+  /** Namespaces by state; a namespace no rule names is not listed. */
+  namespaces: NamespaceEntry[];
+  counts: Record<NamespaceState, number>;
+}
+
+/**
+ * Every namespace a source's rules name, by state. `planOf` is the planner's answer for the target in a namespace
+ * the rule does target (undefined: not planned, e.g. not visible).
+ */
+export function explainSource(source: ObjectRef, rules: readonly PushRule[], namespaces: readonly NamespaceView[], settings: Settings, planOf: (ns: string) => Plan | undefined): SourceExplanation {
+  const entries: NamespaceEntry[] = [];
+  for (const ns of namespaces) {
+    for (const rule of rules) {
+      const not = notTargeted(rule, ns, settings);
+      if (not?.reason === 'NotSelected' || not?.reason === 'SourceNamespace' || not?.reason === 'InvalidPattern') continue;
+      const base = { namespace: ns.name, rule: rule.id };
+      if (not) { entries.push({ ...base, state: 'refused', ...not }); continue; }
+      const p = planOf(ns.name);
+      if (!p) continue;
+      const warning = p.notes.find((n) => n.type === 'Warning' && n.on.kind === source.kind && n.on.namespace === source.namespace && n.on.name === source.name)
+        ?? p.notes.find((n) => n.type === 'Warning');
+      if (p.owner === rule.id && p.outcome === 'InSync') entries.push({ ...base, state: 'inSync' });
+      else if (p.owner === rule.id && (p.outcome === 'Written' || p.outcome === 'NeedContent' || p.outcome === 'Waiting' || p.outcome === 'Suspended')) {
+        entries.push({ ...base, state: 'pending', reason: p.outcome === 'Written' && p.write ? actionOf(p.write) : p.outcome, ...(warning ? { message: warning.message } : {}) });
+      } else entries.push({ ...base, state: 'refused', reason: warning?.reason ?? p.outcome, ...(warning ? { message: warning.message } : {}) });
+    }
+  }
+  const counts = { inSync: 0, pending: 0, refused: 0 };
+  for (const x of entries) counts[x.state]++;
+  return {
+    source: formatRef(source),
+    rules: rules.map((r) => ({ rule: r.id, origin: ruleLabel(r.origin), tier: ruleTier(r, settings), targets: targetsText(r.targets) })),
+    namespaces: entries, counts,
+  };
+}
+
+function targetsText(t: TargetNamespaces): string {
+  const parts = [t.patterns && `namespaces "${t.patterns.source}"`, t.selector && `labels "${t.selector.text}"`, t.exclude && `except "${t.exclude.source}"`].filter(Boolean);
+  return parts.join(', ') || 'none';
+}
+
+// ---- text ------------------------------------------------------------------------------------
+
+const listed = 10; // names per group in text; -o json has them all
+
+export function renderTarget(e: TargetExplanation): string {
+  const lines = [`${e.target}: ${e.summary}`];
+  lines.push(`  exists: ${e.exists ? `yes (${e.role})` : 'no'}`);
+  if (e.rules.length) {
+    lines.push('  rules that name it:');
+    for (const r of e.rules) lines.push(`    ${r.state.padEnd(16)} ${r.origin} from ${r.source} (${r.tier}, priority ${r.priority})${r.reason ? `  ${r.reason}${r.message ? `: ${r.message}` : ''}` : ''}`);
+  }
+  if (e.pull) lines.push(`  pulls from: ${e.pull.source ?? '?'} (${e.pull.via ?? ''})`);
+  lines.push(`  outcome: ${e.outcome}${e.action ? ` (would ${e.action})` : ''}`);
+  for (const n of e.notes) lines.push(`    ${n.type} ${n.reason} on ${n.on}: ${n.message}`);
+  if (e.content) {
+    const keys = [...new Set([...Object.keys(e.content.desired ?? {}), ...Object.keys(e.content.actual ?? {})])].sort();
+    lines.push('  content (key: desired / actual):');
+    for (const k of keys) {
+      const d = e.content.desired?.[k] ?? '-';
+      const a = e.content.actual?.[k] ?? '-';
+      lines.push(`    ${k}: ${d} / ${a}${e.content.desired && d !== a ? '  differs' : ''}`);
+    }
+  }
+  if (e.lastWrite) lines.push(`  last write: ${e.lastWrite.at ?? '?'} by ${e.lastWrite.rule ?? '?'} from ${e.lastWrite.source ?? '?'} (${e.lastWrite.tier ?? '?'}), content ${e.lastWrite.contentHash ?? '?'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderSource(s: SourceExplanation): string {
+  const lines = [`${s.source}: source of ${s.rules.length} rule(s); ${s.counts.inSync} in sync, ${s.counts.pending} pending, ${s.counts.refused} refused`];
+  for (const r of s.rules) lines.push(`  rule ${r.origin} (${r.tier}): ${r.targets}`);
+  for (const state of ['inSync', 'pending', 'refused'] as const) {
+    const groups = new Map<string, NamespaceEntry[]>();
+    for (const x of s.namespaces.filter((n) => n.state === state)) {
+      const k = x.reason ?? '';
+      groups.set(k, [...(groups.get(k) ?? []), x]);
+    }
+    for (const [reason, xs] of groups) {
+      const names = xs.slice(0, listed).map((x) => x.namespace).join(', ') + (xs.length > listed ? `, … and ${xs.length - listed} more` : '');
+      lines.push(`  ${state}${reason ? ` (${reason})` : ''}: ${xs.length}: ${names}`);
+      if (state === 'refused' && xs[0]?.message) lines.push(`    e.g. ${xs[0].message}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
