@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// kube-replicator CLI: `run` (default), `plan`, `version`.
+// kube-replicator CLI: `run` (default), `plan`, `explain`, `version`. Also run as `kubectl-replicator` (a kubectl plugin).
 import { readFileSync } from 'node:fs';
 import { parseArgs, usage, UsageError, type Options } from './cli/flags.ts';
 import { loadKubeAccess } from './kube/kubeconfig.ts';
@@ -69,6 +69,9 @@ async function main(): Promise<void> {
   else if (o.command === 'plan') {
     const { runPlan } = await import('./plan-command.ts');
     await runPlan(o);
+  } else if (o.command === 'explain') {
+    const { runExplain } = await import('./explain-command.ts');
+    process.exitCode = await runExplain(o);
   } else await run(o);
 }
 

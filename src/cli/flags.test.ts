@@ -30,6 +30,8 @@ describe('parseArgs: defaults', () => {
       watchInactivityMs: 5 * 60_000,
       cacheSyncTimeoutMs: 120_000,
       filename: undefined,
+      args: [],
+      output: 'text',
       rbacWriter: undefined,
       leaderElect: false,
       leaderElectionNamespace: undefined,
@@ -269,3 +271,12 @@ it('--version and -version print the version, as the version command does', () =
   expect(parseArgs(['-version']).command).toBe('version');
 });
 
+
+it('explain takes what to explain and -o; other commands still refuse extra arguments', () => {
+  expect(parseArgs(['explain', 'secret', 'team/creds', '-o', 'json'])).toMatchObject({ command: 'explain', args: ['secret', 'team/creds'], output: 'json' });
+  expect(parseArgs(['explain', 'secret', 'team/creds'])).toMatchObject({ output: 'text' });
+  expect(parseArgs(['explain', '--output=json', 'secret', 'team/creds'])).toMatchObject({ output: 'json' });
+  expect(() => parseArgs(['explain', 'secret'])).toThrow(/explain needs <kind> <namespace>\/<name>/);
+  expect(() => parseArgs(['explain', 'secret', 'a/b', '-o', 'yaml'])).toThrow(/invalid -o "yaml"/);
+  expect(() => parseArgs(['plan', 'secret'])).toThrow(/unexpected arguments: secret/);
+});

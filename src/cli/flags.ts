@@ -6,7 +6,11 @@ import { parseGoBool } from '../rules/annotation-rules.ts';
 import { builtinNeverReplicateSecretTypes } from '../rules/types.ts';
 
 export interface Options {
-  command: 'run' | 'plan' | 'version' | 'help';
+  command: 'run' | 'plan' | 'explain' | 'version' | 'help';
+  /** `explain`: what to explain (`<kind> <namespace>/<name>`, or `namespace <name>`). */
+  args: string[];
+  /** `explain -o`: text, or json for scripts. */
+  output: 'text' | 'json';
   kubeconfig?: string;
   /** A kubeconfig context other than its current-context (--context). */
   context?: string;
@@ -84,6 +88,8 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'leader-election-retry-period', type: 'duration', default: '2s', help: 'how often the lease is renewed or tried' },
   { name: 'f', type: 'string', default: '', help: 'plan only: a YAML file of ReplicationPolicies to plan as if they were applied' },
   { name: 'filename', type: 'string', default: '', help: 'same as -f' },
+  { name: 'o', type: 'string', default: 'text', help: 'explain only: text, or json' },
+  { name: 'output', type: 'string', default: '', help: 'same as -o' },
 ];
 
 export class UsageError extends Error {}
@@ -131,8 +137,8 @@ export function parseArgs(argv: string[]): Options {
     const body = arg.replace(/^--?/, '');
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
-    if (name === 'h' || name === 'help') return { ...toOptions(values), command: 'help' };
-    if (name === 'version') return { ...toOptions(values), command: 'version' };
+    if (name === 'h' || name === 'help') return { ...toOptions(values), command: 'help', args: [] };
+    if (name === 'version') return { ...toOptions(values), command: 'version', args: [] };
     const spec = flagSpecs.find((f) => f.name === name);
     if (!spec) throw new UsageError(`flag provided but not defined: -${name}`);
     let value: string;
@@ -143,12 +149,16 @@ export function parseArgs(argv: string[]): Options {
     values.set(name, value);
   }
   const command = positional[0] ?? 'run';
-  if (!['run', 'plan', 'version', 'help'].includes(command)) throw new UsageError(`unknown command "${command}" (run, plan, version)`);
-  if (positional.length > 1) throw new UsageError(`unexpected arguments: ${positional.slice(1).join(' ')}`);
-  return { ...toOptions(values), command: command as Options['command'] };
+  if (!['run', 'plan', 'explain', 'version', 'help'].includes(command)) throw new UsageError(`unknown command "${command}" (run, plan, explain, version)`);
+  const args = positional.slice(1);
+  if (command === 'explain' && args.length !== 2) throw new UsageError('explain needs <kind> <namespace>/<name>, or namespace <name>');
+  if (command !== 'explain' && args.length) throw new UsageError(`unexpected arguments: ${args.join(' ')}`);
+  const output = values.get('output') || values.get('o')!;
+  if (output !== 'text' && output !== 'json') throw new UsageError(`invalid -o "${output}": text or json`);
+  return { ...toOptions(values), command: command as Options['command'], args, output };
 }
 
-function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
+function toOptions(v: Map<string, string>): Omit<Options, 'command' | 'args'> {
   const bool = (n: string) => parseBoolValue(n, v.get(n)!);
   const kinds: BuiltinKind[] = builtinKindNames.filter((k) => bool(builtinKinds[k].flag));
   const extra = parseExtraKinds(v.get('extra-kinds')!);
@@ -186,6 +196,7 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
     leaderElectionId: v.get('leader-election-id')!,
     ...leaseTimings(v),
     filename: v.get('f') || v.get('filename') || undefined,
+    output: 'text',
   };
 }
 
@@ -210,5 +221,5 @@ function leaseTimings(v: Map<string, string>): { leaseDurationMs: number; renewD
 
 export function usage(): string {
   const lines = flagSpecs.map((f) => `  -${f.name}${f.type === 'bool' ? '' : ` ${f.type}`}\n\t${f.help} (default ${f.default === '' ? '""' : f.default})`);
-  return `Usage: kube-replicator [run|plan|version] [flags]\n\n  run      replicate (default)\n  plan     print what would be created, updated and deleted, and why; writes nothing\n  version  print the version\n\nFlags:\n${lines.join('\n')}\n`;
+  return `Usage: kube-replicator [run|plan|explain|version] [flags]\n\n  run      replicate (default)\n  plan     print what would be created, updated and deleted, and why; writes nothing\n  explain <kind> <namespace>/<name>\n           why an object is (or is not) a replica, and where a source is replicated to; writes nothing\n  version  print the version\n\nFlags:\n${lines.join('\n')}\n`;
 }

@@ -2,8 +2,12 @@
 // wait in a fair work queue, and the Reconciler handles each one. Policies are compiled by the PolicyTracker; their
 // rules are derived from the caches by EventKeys. Nothing here decides what a target should be.
 import type { Kind } from '../model/kinds.ts';
-import type { KubeObject, Namespace } from '../model/objects.ts';
+import type { KubeObject, Namespace, ObjectRef } from '../model/objects.ts';
 import { refKey, refOf } from '../model/objects.ts';
+import { rfc3339 } from '../model/time.ts';
+import { explainSource, explainTarget, type SourceExplanation, type TargetExplanation } from '../engine/explain.ts';
+import { ruleTargetsNamespace } from '../rules/targeting.ts';
+import { namespaceView } from './event-keys.ts';
 import { serviceAccountIdentity, type KubeClient } from '../kube/client.ts';
 import { Informer, type InformerEvent } from '../kube/informer.ts';
 import { namespacesPath, policiesPath } from '../kube/resources.ts';
@@ -200,4 +204,34 @@ export class Controller {
 
   /** What reconcile would do for `key`, without doing it. */
   dryRun = (key: string): Promise<Plan | undefined> => this.reconciler.dryRun(key);
+
+  // ---- the explain command: the planner's answer (dryRun) with the rules and namespaces it planned from --------
+
+  /** Why `target` is, or is not, a replica. Undefined: its kind is not replicated. */
+  async explainTarget(target: ObjectRef): Promise<TargetExplanation | undefined> {
+    const state = this.states.get(target.kind);
+    const plan = state && await this.reconciler.dryRun(refKey(target));
+    if (!state || !plan) return undefined;
+    const rules = this.keys.rules.forTargetName(target.kind, target.name);
+    const sources = new Map<string, KubeObject | undefined>();
+    for (const r of rules) sources.set(refKey(r.source), await state.full(r.source.namespace, r.source.name));
+    const live = state.metadata(target.namespace, target.name) ? await state.full(target.namespace, target.name) : undefined;
+    const ns = this.namespaces.get(target.namespace);
+    return explainTarget({
+      target, spec: state.spec, live, namespace: ns && namespaceView(ns), rules, source: (ref) => sources.get(refKey(ref)),
+      settings: this.opts.settings, plan, now: rfc3339(this.opts.now?.() ?? new Date()),
+    });
+  }
+
+  /** Where `source` is replicated to, by namespace; undefined when no rule has it as its source. */
+  async explainSource(source: ObjectRef): Promise<SourceExplanation | undefined> {
+    const rules = this.keys.rules.forSource(refKey(source));
+    if (!rules.length) return undefined;
+    const views = [...this.namespaces.values()].map(namespaceView).sort((a, b) => a.name.localeCompare(b.name));
+    const plans = new Map<string, Plan | undefined>();
+    for (const v of views) {
+      if (rules.some((r) => ruleTargetsNamespace(r, v, this.opts.settings))) plans.set(v.name, await this.reconciler.dryRun(refKey({ ...source, namespace: v.name })));
+    }
+    return explainSource(source, rules, views, this.opts.settings, (ns) => plans.get(ns));
+  }
 }

@@ -45,7 +45,7 @@ function whyNotMatched(rule: PushRule, ns: NamespaceView): Reason & { reason: No
   const who = ruleName(rule);
   if (t.exclude?.matches(ns.name)) return { reason: 'ExcludedByRule', message: `${who} excludes ${ns.name} (${t.exclude.source})` };
   const bad = [t, t.within, t.also].flatMap((x) => x?.patterns?.errors ?? []);
-  if (bad.length) return { reason: 'InvalidPattern', message: `${who} has namespace patterns that match nothing: ${bad.map((e) => (e.wholeList ? e.reason : `"${e.element}": ${e.reason}`)).join('; ')}` };
+  if (bad.length) return { reason: 'InvalidPattern', message: `invalid namespace pattern in ${who} (it matches nothing): ${bad.map((e) => (e.wholeList ? e.reason : `"${e.element}": ${e.reason}`)).join('; ')}` };
   return { reason: 'NotSelected', message: `${who} ${describeTargets(t, ns)}` };
 }
 

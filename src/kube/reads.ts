@@ -18,3 +18,11 @@ export async function readObject(client: KubeClient, spec: KindSpec, ref: Object
 export async function listRoleBindings(client: KubeClient, namespace: string): Promise<KubeObject[]> {
   return (await client.request<{ items: KubeObject[] }>('GET', collectionPath(builtinKinds.RoleBinding, namespace))).items;
 }
+
+/** Whether the client's identity may list `resource` (of `group`; core: '') in every namespace. */
+export async function mayListEverywhere(client: KubeClient, group: string, resource: string): Promise<boolean> {
+  const review = await client.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'list', group, resource } } },
+  });
+  return review.status?.allowed === true;
+}

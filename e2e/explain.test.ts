@@ -1,0 +1,180 @@
+// `kubectl replicator explain` as a user runs it: the plugin on PATH, kubectl from the test control plane, the
+// operator running with the same flags. One case per reason, -o json parsed, a tenant told what it cannot read, and
+// no Secret value in anything printed.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveBinaries } from '../tools/controlplane/binaries.ts';
+import { admin, b64, controlPlaneInfo, createNamespace, grantNamespaceAdmin, uniqueName, userKubeConfig, waitFor } from '../test/support/cluster.ts';
+import { SecretValues } from '../test/support/secret-values.ts';
+import { kubectl, OperatorProcess } from './support/process.ts';
+import type { TargetExplanation, SourceExplanation } from '../src/engine/explain.ts';
+
+const c = admin();
+const run = uniqueName('explain');
+const ns = {
+  src: `${run}-src`, platform: `${run}-platform`, a: `${run}-a`, b: `${run}-b`, deny: `${run}-deny`, excl: `${run}-excl`, prot: `${run}-prot`, own: `${run}-own`,
+};
+const settings = [`--exclude-namespaces=${ns.excl}`, `--protected-namespaces=kube-system,kube-public,kube-node-lease,${ns.prot}`];
+const operator = new OperatorProcess('explain', settings);
+const secrets = new SecretValues();
+const password = secrets.make('explain-password');
+const printed: string[] = [];
+const policies = [`${run}-stronger`, `${run}-registry`];
+
+/** A directory with `kubectl-replicator` as installed from the package, but running the sources. */
+function pluginDir(): string {
+  const dir = join(controlPlaneInfo().dir, `plugin-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'kubectl-replicator');
+  writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" "${join(import.meta.dirname, '..', 'src', 'kubectl-replicator.ts')}" "$@"\n`);
+  chmodSync(file, 0o755);
+  return dir;
+}
+
+let plugins = '';
+
+/** `kubectl replicator …` through kubectl's plugin lookup: stdout (with stderr on failure) and the exit code. */
+function replicator(args: string[], kubeconfig = controlPlaneInfo().kubeconfig): { out: string; code: number } {
+  const dir = controlPlaneInfo().dir;
+  const env = { PATH: `${plugins}:${process.env.PATH ?? ''}`, KUBECONFIG: kubeconfig, HOME: dir, KUBECACHEDIR: join(dir, 'kubectl-cache') };
+  const r = spawnSync(resolveBinaries().kubectl, ['replicator', ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) throw r.error;
+  printed.push(r.stdout, r.stderr);
+  const code = r.status ?? -1;
+  const out = code === 0 ? r.stdout : `${r.stdout}${r.stderr}`;
+  return { out, code };
+}
+
+const explain = (what: string, ...flags: string[]) => replicator(['explain', 'secret', what, ...settings, ...flags]);
+const json = (what: string, ...flags: string[]) => JSON.parse(explain(what, '-o', 'json', ...flags).out) as { target?: TargetExplanation; source: SourceExplanation | null };
+
+function secret(namespace: string, name: string, annotations: Record<string, string> = {}): Promise<unknown> {
+  return c.core.createNamespacedSecret({ namespace, body: { metadata: { name, annotations }, data: { password: b64(password) } } });
+}
+
+beforeAll(async () => {
+  plugins = pluginDir();
+  for (const n of [ns.src, ns.platform, ns.a, ns.b, ns.excl, ns.prot, ns.own]) await createNamespace(c, n);
+  await createNamespace(c, ns.deny, { 'kube-replicator.io/replication': 'deny' });
+  // A Secret of the namespace's own, not a replica: a push does not take it over.
+  await secret(ns.own, 'creds');
+  await secret(ns.src, 'creds', { 'replicator.v1.mittwald.de/replicate-to': [ns.a, ns.b, ns.deny, ns.excl, ns.prot, ns.own].join(',') });
+  await secret(ns.src, 'private'); // no consent to pull
+  await secret(ns.src, 'badpattern', { 'replicator.v1.mittwald.de/replicate-to': `${run}-nowhere,${run}-[` });
+  await secret(ns.a, 'puller', { 'replicator.v1.mittwald.de/replicate-from': `${ns.src}/private` });
+  await secret(ns.platform, 'creds');
+  await secret(ns.platform, 'registry');
+  kubectl(['apply', '-f', '-'], [
+    { name: policies[0], names: ['creds'], targets: `{namespaces: [${ns.b}]}` },
+    { name: policies[1], names: ['registry'], targets: '{namespaceSelector: {matchExpressions: [{key: kube-replicator.io/team, operator: Exists}]}}' },
+  ].map((p) => `apiVersion: kube-replicator.io/v1alpha1
+kind: ReplicationPolicy
+metadata: {name: ${p.name}}
+spec:
+  kinds: [Secret]
+  source: {namespace: ${ns.platform}, names: [${p.names.join(',')}]}
+  targets: ${p.targets}
+`).join('---\n'));
+  await operator.start();
+  await waitFor('the replica in a', async () => (await c.core.readNamespacedSecret({ namespace: ns.a, name: 'creds' }).catch(() => undefined))?.metadata?.labels?.['kube-replicator.io/replica'] === 'true');
+});
+
+afterAll(async () => {
+  await operator.kill('SIGTERM');
+  for (const p of policies) kubectl(['delete', 'replicationpolicy', p, '--ignore-not-found', '--wait=false']);
+  for (const n of Object.values(ns)) kubectl(['delete', 'namespace', n, '--ignore-not-found', '--wait=false']);
+});
+
+describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
+  it('a replica in sync: its rule, the content as hashes, and its last write', () => {
+    const { out, code } = explain(`${ns.a}/creds`);
+    expect(code).toBe(0);
+    expect(out).toContain(`Secret ${ns.a}/creds: in sync: replicated by the annotation rule from ${ns.src}/creds (untrusted)`);
+    expect(out).toMatch(/password: sha256:[0-9a-f]{12} \/ sha256:[0-9a-f]{12}\n/);
+    expect(out).toMatch(/last write: \d{4}-\d\d-\d\dT\S+ by annotation from \S+-src\/creds \(untrusted\)/);
+    const e = json(`${ns.a}/creds`).target!;
+    expect(e).toMatchObject({ role: 'replica', outcome: 'InSync', winner: `annotation:Secret/${ns.src}/creds` });
+    expect(e.content?.desired).toEqual(e.content?.actual);
+  });
+
+  it.each([
+    ['deny', 'DenyLabel', 'is labelled kube-replicator.io/replication=deny'],
+    ['excl', 'Excluded', 'matches --exclude-namespaces'],
+    ['prot', 'ProtectedNamespace', 'it is a protected namespace, and pushes by annotation'],
+  ] as const)('a push refused in the %s namespace: %s', (key, reason, message) => {
+    const { out } = explain(`${ns[key]}/creds`);
+    expect(out).toContain(`Secret ${ns[key]}/creds: not created: ${reason}: `);
+    expect(out).toContain(message);
+    expect(json(`${ns[key]}/creds`).target!.rules[0]).toMatchObject({ reason, source: `${ns.src}/creds` });
+  });
+
+  it('a conflict with an object that is not a replica', () => {
+    const { out } = explain(`${ns.own}/creds`);
+    expect(out).toContain(`Secret ${ns.own}/creds: Conflict: TargetConflict: Secret ${ns.own}/creds already exists and was not made by a replicator`);
+    expect(json(`${ns.own}/creds`).target).toMatchObject({ role: 'other', outcome: 'Conflict' });
+  });
+
+  it('a conflict with a stronger rule: the policy wins, the annotation is told why it lost', () => {
+    const { out } = explain(`${ns.b}/creds`);
+    expect(out).toContain(`in sync: replicated by the policy/${policies[0]} rule from ${ns.platform}/creds (trusted)`);
+    expect(out).toMatch(/lost +annotation from \S+-src\/creds \(untrusted, priority 0\) {2}RuleConflict: .*a trusted rule always wins over an untrusted one/);
+    const e = json(`${ns.b}/creds`).target!;
+    expect(e.rules.map((r) => [r.origin, r.state]).sort()).toEqual([['annotation', 'lost'], [`policy/${policies[0]}`, 'winner']]);
+  });
+
+  it('no consent for a pull: the puller learns only that the source is not available to it', () => {
+    const { out } = explain(`${ns.a}/puller`);
+    expect(out).toContain(`Secret ${ns.a}/puller: pulls from ${ns.src}/private (replicate-from): Waiting: SourceNotAvailable: source ${ns.src}/private does not exist or does not permit replication into ${ns.a}`);
+  });
+
+  it('an invalid pattern', () => {
+    const { out } = explain(`${ns.a}/badpattern`);
+    expect(out).toContain(`Secret ${ns.a}/badpattern: not created: InvalidPattern: invalid namespace pattern in the annotations on ${ns.src}/badpattern (it matches nothing): "${run}-[": error parsing regexp`);
+  });
+
+  it('a policy that selects by a label the namespace lacks', () => {
+    const { out } = explain(`${ns.a}/registry`);
+    expect(out).toContain(`not created: NotSelected: ReplicationPolicy ${policies[1]} selects namespaces by label "kube-replicator.io/team" but ${ns.a} lacks kube-replicator.io/team`);
+  });
+
+  it('a namespace that has not opted in (under --require-namespace-opt-in)', () => {
+    const { out } = explain(`${ns.a}/creds`, '--require-namespace-opt-in');
+    expect(out).toContain(`not replicated: NotOptedIn: namespace ${ns.a} has not opted in`);
+  });
+
+  it('no rule at all', () => {
+    expect(explain(`${ns.a}/nothing-${run}`).out).toContain(`no rule replicates a Secret named nothing-${run}`);
+  });
+
+  it('a source: every namespace it names, by state, with counts', () => {
+    const { out } = explain(`${ns.src}/creds`);
+    expect(out).toContain(`Secret ${ns.src}/creds: source of 1 rule(s); 1 in sync, 0 pending, 5 refused`);
+    expect(out).toContain(`refused (DenyLabel): 1: ${ns.deny}`);
+    const s = json(`${ns.src}/creds`).source!;
+    expect(Object.fromEntries(s.namespaces.map((n) => [n.namespace, n.state === 'refused' ? n.reason : n.state]))).toEqual({
+      [ns.a]: 'inSync', [ns.b]: 'RuleConflict', [ns.deny]: 'DenyLabel', [ns.excl]: 'Excluded', [ns.prot]: 'ProtectedNamespace', [ns.own]: 'TargetConflict',
+    });
+  });
+
+  it('a tenant who may not read every namespace is told what is not visible, and nothing else', async () => {
+    const user = uniqueName('explain-tenant');
+    await grantNamespaceAdmin(c, ns.a, user);
+    const file = join(controlPlaneInfo().dir, `${user}.kubeconfig`);
+    writeFileSync(file, userKubeConfig(user).exportConfig(), { mode: 0o600 });
+    const { out, code } = replicator(['explain', 'secret', `${ns.a}/creds`], file);
+    expect(code).toBe(3);
+    expect(out).toMatch(/^not visible: explaining Secret \S+\/creds needs to list namespaces, replicationpolicies\.kube-replicator\.io, secrets, .* in every namespace, and your identity may not; nothing is guessed\n$/);
+    expect(out).not.toContain(ns.src);
+  });
+
+  it('no Secret value appears in anything printed', () => {
+    expect(printed.length).toBeGreaterThan(10);
+    const all = printed.join('\n');
+    for (const v of secrets.all) {
+      expect(all).not.toContain(v);
+      expect(all).not.toContain(b64(v));
+    }
+  });
+});

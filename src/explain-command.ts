@@ -1,0 +1,80 @@
+// `kube-replicator explain <kind> <namespace>/<name>` (also `kubectl replicator explain …`): reads the cluster with
+// the caller's kubeconfig, asks the controller's own planner (Controller.dryRun), and says why. Writes nothing.
+import type { Options } from './cli/flags.ts';
+import { Controller } from './controller/controller.ts';
+import { KubeClient } from './kube/client.ts';
+import { loadKubeAccess } from './kube/kubeconfig.ts';
+import { mayListEverywhere } from './kube/reads.ts';
+import type { EventRecorder } from './kube/events.ts';
+import { createLogger } from './log.ts';
+import { kindTableFor, settingsFrom } from './operator.ts';
+import { loadPolicySchema } from './policy-schema.ts';
+import { renderSource, renderTarget, type SourceExplanation, type TargetExplanation } from './engine/explain.ts';
+import type { KindSpec } from './model/kinds.ts';
+import { policyGroup } from './api/replication-policy.ts';
+
+/** Exit code when the caller may not read what an explanation needs: said, never guessed. */
+export const notVisibleExit = 3;
+
+interface Access {
+  resource: string;
+  group: string;
+}
+
+/**
+ * What the planner reads cluster-wide that the caller may not list. The planner's answer depends on rules in every
+ * namespace: with part of them hidden it could be wrong, so explain says what is not visible instead.
+ */
+async function invisible(client: KubeClient, needed: Access[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of needed) if (!await mayListEverywhere(client, a.group, a.resource)) out.push(a.group ? `${a.resource}.${a.group}` : a.resource);
+  return out;
+}
+
+const groupOf = (spec: KindSpec) => (spec.apiVersion.includes('/') ? spec.apiVersion.split('/')[0]! : '');
+
+export async function runExplain(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  // Diagnostics go to stderr: stdout is the explanation (and parsed by scripts with -o json).
+  const log = createLogger({ level: 'error', format: o.logFormat, stream: process.stderr });
+  const client = new KubeClient(await loadKubeAccess(o.kubeconfig, process.env, o.context));
+  const kinds = await kindTableFor(client, o);
+  const [what, ref] = o.args as [string, string];
+  const spec = kinds.specs.find((s) => [s.kind.toLowerCase(), s.plural].includes(what.toLowerCase()) || `${s.kind.toLowerCase()}s` === what.toLowerCase());
+  if (!spec) {
+    process.stderr.write(`explain: "${what}" is not a replicated kind (${kinds.specs.map((s) => s.kind).join(', ')})\n`);
+    return 2;
+  }
+  const [namespace, name, ...rest] = ref.split('/');
+  if (!namespace || !name || rest.length) {
+    process.stderr.write(`explain: "${ref}" is not <namespace>/<name>\n`);
+    return 2;
+  }
+  const hidden = await invisible(client, [
+    { resource: 'namespaces', group: '' }, { resource: 'replicationpolicies', group: policyGroup },
+    ...kinds.specs.map((s) => ({ resource: s.plural, group: groupOf(s) })),
+  ]);
+  if (hidden.length) {
+    const message = `not visible: explaining ${spec.kind} ${namespace}/${name} needs to list ${hidden.join(', ')} in every namespace, and your identity may not; nothing is guessed`;
+    out.write(o.output === 'json' ? `${JSON.stringify({ target: `${spec.kind} ${namespace}/${name}`, visible: false, notVisible: hidden, message }, null, 2)}\n` : `${message}\n`);
+    return notVisibleExit;
+  }
+  const silent = { record: () => undefined } as unknown as EventRecorder;
+  const controller = new Controller(client, {
+    kinds, validatePolicySpec: loadPolicySchema(), settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,
+    cacheSyncTimeoutMs: o.cacheSyncTimeoutMs,
+  });
+  try {
+    await controller.syncCaches();
+    const target = { kind: spec.kind, namespace, name };
+    const asTarget: TargetExplanation | undefined = await controller.explainTarget(target);
+    const asSource: SourceExplanation | undefined = await controller.explainSource(target);
+    if (o.output === 'json') out.write(`${JSON.stringify({ target: asTarget, source: asSource ?? null }, null, 2)}\n`);
+    else {
+      if (asTarget) out.write(renderTarget(asTarget));
+      if (asSource) out.write(renderSource(asSource));
+    }
+  } finally {
+    await controller.stop();
+  }
+  return 0;
+}
