@@ -151,7 +151,7 @@ export function parseArgs(argv: string[]): Options {
   const command = positional[0] ?? 'run';
   if (!['run', 'plan', 'explain', 'version', 'help'].includes(command)) throw new UsageError(`unknown command "${command}" (run, plan, explain, version)`);
   const args = positional.slice(1);
-  if (command === 'explain' && args.length !== 2) throw new UsageError('explain needs <kind> <namespace>/<name>, or namespace <name>');
+  if (command === 'explain' && args.length !== 2) throw new UsageError('explain needs <kind> <namespace>/<name>');
   if (command !== 'explain' && args.length) throw new UsageError(`unexpected arguments: ${args.join(' ')}`);
   const output = values.get('output') || values.get('o')!;
   if (output !== 'text' && output !== 'json') throw new UsageError(`invalid -o "${output}": text or json`);
