@@ -9,7 +9,7 @@ import { resolveBinaries } from '../tools/controlplane/binaries.ts';
 import { admin, b64, controlPlaneInfo, createNamespace, grantNamespaceAdmin, uniqueName, userKubeConfig, waitFor } from '../test/support/cluster.ts';
 import { SecretValues } from '../test/support/secret-values.ts';
 import { kubectl, OperatorProcess } from './support/process.ts';
-import type { TargetExplanation, SourceExplanation } from '../src/engine/explain.ts';
+import type { NamespaceExplanation, SourceExplanation, TargetExplanation } from '../src/engine/explain.ts';
 
 const c = admin();
 const run = uniqueName('explain');
@@ -156,6 +156,17 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
     expect(Object.fromEntries(s.namespaces.map((n) => [n.namespace, n.state === 'refused' ? n.reason : n.state]))).toEqual({
       [ns.a]: 'inSync', [ns.b]: 'RuleConflict', [ns.deny]: 'DenyLabel', [ns.excl]: 'Excluded', [ns.prot]: 'ProtectedNamespace', [ns.own]: 'TargetConflict',
     });
+  });
+
+  it('explain namespace: what is replicated into it, and what is refused there with the reason', () => {
+    const { out, code } = replicator(['explain', 'namespace', ns.a, ...settings]);
+    expect(code).toBe(0);
+    expect(out).toContain(`inSync   Secret ${ns.a}/creds  (annotation:Secret/${ns.src}/creds)`);
+    expect(out).toContain(`refused  Secret ${ns.a}/puller  SourceNotAvailable: source ${ns.src}/private does not exist or does not permit replication`);
+    const deny = JSON.parse(replicator(['explain', 'ns', ns.deny, '-o', 'json', ...settings]).out) as NamespaceExplanation;
+    expect(deny).toMatchObject({ namespace: ns.deny, visible: true, counts: { inSync: 0, pending: 0, refused: 1 } });
+    expect(deny.objects).toEqual([expect.objectContaining({ target: `Secret ${ns.deny}/creds`, state: 'refused', reason: 'DenyLabel' })]);
+    expect(replicator(['explain', 'namespace', `${run}-missing`]).code).toBe(3);
   });
 
   it('a tenant who may not read every namespace is told what is not visible, and nothing else', async () => {

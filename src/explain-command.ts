@@ -1,4 +1,4 @@
-// `kube-replicator explain <kind> <namespace>/<name>` (also `kubectl replicator explain …`): reads the cluster with
+// `kube-replicator explain <kind> <namespace>/<name>` and `explain namespace <name>` (also `kubectl replicator explain …`): reads the cluster with
 // the caller's kubeconfig, asks the controller's own planner (Controller.dryRun), and says why. Writes nothing.
 import type { Options } from './cli/flags.ts';
 import { Controller } from './controller/controller.ts';
@@ -9,7 +9,7 @@ import type { EventRecorder } from './kube/events.ts';
 import { createLogger } from './log.ts';
 import { kindTableFor, settingsFrom } from './operator.ts';
 import { loadPolicySchema } from './policy-schema.ts';
-import { renderSource, renderTarget, type SourceExplanation, type TargetExplanation } from './engine/explain.ts';
+import { renderNamespace, renderSource, renderTarget, type SourceExplanation, type TargetExplanation } from './engine/explain.ts';
 import type { KindSpec } from './model/kinds.ts';
 import { policyGroup } from './api/replication-policy.ts';
 
@@ -39,23 +39,25 @@ export async function runExplain(o: Options, out: NodeJS.WritableStream = proces
   const client = new KubeClient(await loadKubeAccess(o.kubeconfig, process.env, o.context));
   const kinds = await kindTableFor(client, o);
   const [what, ref] = o.args as [string, string];
+  const namespaceMode = ['namespace', 'namespaces', 'ns'].includes(what.toLowerCase());
   const spec = kinds.specs.find((s) => [s.kind.toLowerCase(), s.plural].includes(what.toLowerCase()) || `${s.kind.toLowerCase()}s` === what.toLowerCase());
-  if (!spec) {
-    process.stderr.write(`explain: "${what}" is not a replicated kind (${kinds.specs.map((s) => s.kind).join(', ')})\n`);
+  if (!spec && !namespaceMode) {
+    process.stderr.write(`explain: "${what}" is not a replicated kind (${kinds.specs.map((s) => s.kind).join(', ')}) nor namespace\n`);
     return 2;
   }
-  const [namespace, name, ...rest] = ref.split('/');
+  const [namespace, name, ...rest] = namespaceMode ? [ref, ref] : ref.split('/');
   if (!namespace || !name || rest.length) {
     process.stderr.write(`explain: "${ref}" is not <namespace>/<name>\n`);
     return 2;
   }
+  const subject = spec ? `${spec.kind} ${namespace}/${name}` : `namespace ${namespace}`;
   const hidden = await invisible(client, [
     { resource: 'namespaces', group: '' }, { resource: 'replicationpolicies', group: policyGroup },
     ...kinds.specs.map((s) => ({ resource: s.plural, group: groupOf(s) })),
   ]);
   if (hidden.length) {
-    const message = `not visible: explaining ${spec.kind} ${namespace}/${name} needs to list ${hidden.join(', ')} in every namespace, and your identity may not; nothing is guessed`;
-    out.write(o.output === 'json' ? `${JSON.stringify({ target: `${spec.kind} ${namespace}/${name}`, visible: false, notVisible: hidden, message }, null, 2)}\n` : `${message}\n`);
+    const message = `not visible: explaining ${subject} needs to list ${hidden.join(', ')} in every namespace, and your identity may not; nothing is guessed`;
+    out.write(o.output === 'json' ? `${JSON.stringify({ subject, visible: false, notVisible: hidden, message }, null, 2)}\n` : `${message}\n`);
     return notVisibleExit;
   }
   const silent = { record: () => undefined } as unknown as EventRecorder;
@@ -65,6 +67,11 @@ export async function runExplain(o: Options, out: NodeJS.WritableStream = proces
   });
   try {
     await controller.syncCaches();
+    if (!spec) {
+      const n = await controller.explainNamespace(namespace);
+      out.write(o.output === 'json' ? `${JSON.stringify(n, null, 2)}\n` : renderNamespace(n));
+      return n.visible ? 0 : notVisibleExit;
+    }
     const target = { kind: spec.kind, namespace, name };
     const asTarget: TargetExplanation | undefined = await controller.explainTarget(target);
     const asSource: SourceExplanation | undefined = await controller.explainSource(target);

@@ -151,7 +151,7 @@ export function parseArgs(argv: string[]): Options {
   const command = positional[0] ?? 'run';
   if (!['run', 'plan', 'explain', 'version', 'help'].includes(command)) throw new UsageError(`unknown command "${command}" (run, plan, explain, version)`);
   const args = positional.slice(1);
-  if (command === 'explain' && args.length !== 2) throw new UsageError('explain needs <kind> <namespace>/<name>');
+  if (command === 'explain' && args.length !== 2) throw new UsageError('explain needs <kind> <namespace>/<name>, or namespace <name>');
   if (command !== 'explain' && args.length) throw new UsageError(`unexpected arguments: ${args.join(' ')}`);
   const output = values.get('output') || values.get('o')!;
   if (output !== 'text' && output !== 'json') throw new UsageError(`invalid -o "${output}": text or json`);
@@ -221,5 +221,5 @@ function leaseTimings(v: Map<string, string>): { leaseDurationMs: number; renewD
 
 export function usage(): string {
   const lines = flagSpecs.map((f) => `  -${f.name}${f.type === 'bool' ? '' : ` ${f.type}`}\n\t${f.help} (default ${f.default === '' ? '""' : f.default})`);
-  return `Usage: kube-replicator [run|plan|explain|version] [flags]\n\n  run      replicate (default)\n  plan     print what would be created, updated and deleted, and why; writes nothing\n  explain <kind> <namespace>/<name>\n           why an object is (or is not) a replica, and where a source is replicated to; writes nothing\n  version  print the version\n\nFlags:\n${lines.join('\n')}\n`;
+  return `Usage: kube-replicator [run|plan|explain|version] [flags]\n\n  run      replicate (default)\n  plan     print what would be created, updated and deleted, and why; writes nothing\n  explain <kind> <namespace>/<name> | explain namespace <name>\n           why an object is (or is not) a replica, where a source is replicated to, what a namespace holds; writes nothing\n  version  print the version\n\nFlags:\n${lines.join('\n')}\n`;
 }

@@ -3,9 +3,10 @@
 // rules are derived from the caches by EventKeys. Nothing here decides what a target should be.
 import type { Kind } from '../model/kinds.ts';
 import type { KubeObject, Namespace, ObjectRef } from '../model/objects.ts';
-import { refKey, refOf } from '../model/objects.ts';
+import { parseRefKey, refKey, refOf } from '../model/objects.ts';
 import { rfc3339 } from '../model/time.ts';
-import { explainSource, explainTarget, type SourceExplanation, type TargetExplanation } from '../engine/explain.ts';
+import { explainNamespace, explainSource, explainTarget, type NamespaceExplanation, type SourceExplanation, type TargetExplanation } from '../engine/explain.ts';
+import { declaresPull } from '../rules/annotation-rules.ts';
 import { ruleTargetsNamespace } from '../rules/targeting.ts';
 import { namespaceView } from './event-keys.ts';
 import { serviceAccountIdentity, type KubeClient } from '../kube/client.ts';
@@ -233,5 +234,28 @@ export class Controller {
       if (rules.some((r) => ruleTargetsNamespace(r, v, this.opts.settings))) plans.set(v.name, await this.reconciler.dryRun(refKey({ ...source, namespace: v.name })));
     }
     return explainSource(source, rules, views, this.opts.settings, (ns) => plans.get(ns));
+  }
+
+  /** Everything replicated into namespace `name`, and everything refused there. */
+  async explainNamespace(name: string): Promise<NamespaceExplanation> {
+    const nsObj = this.namespaces.get(name);
+    const view = nsObj && namespaceView(nsObj);
+    const keys = new Set<string>();
+    if (view) {
+      for (const rule of this.keys.rules.values()) {
+        if (ruleTargetsNamespace(rule, view, this.opts.settings)) keys.add(refKey({ kind: rule.source.kind, namespace: name, name: rule.source.name }));
+      }
+      // Replicas no rule wants any more, and pull targets: they are planned too.
+      for (const [kind, state] of this.states) {
+        for (const o of state.replicas.values()) if (o.metadata.namespace === name) keys.add(refKey(refOf(kind, o)));
+        for (const o of state.meta.values()) if (o.metadata.namespace === name && declaresPull(kind, o)) keys.add(refKey(refOf(kind, o)));
+      }
+    }
+    const targets: TargetExplanation[] = [];
+    for (const key of [...keys].sort()) {
+      const e = await this.explainTarget(parseRefKey(key));
+      if (e) targets.push(e);
+    }
+    return explainNamespace(name, view, targets, this.keys.rules.values(), this.opts.settings);
   }
 }

@@ -6,7 +6,7 @@ import { parseExcludePatterns, parseNamespacePatterns } from '../rules/patterns.
 import { parseLabelSelector } from '../rules/selector.ts';
 import { defaultSettings, type NamespaceView, type PushRule, type Settings } from '../rules/types.ts';
 import { namespaceReplicationLabel } from '../rules/vocabulary.ts';
-import { explainSource, explainTarget, notTargeted, renderSource, renderTarget } from './explain.ts';
+import { explainNamespace, explainSource, explainTarget, notTargeted, renderNamespace, renderSource, renderTarget } from './explain.ts';
 import { plan, type Candidate } from './plan.ts';
 import { ruleTargetsNamespace } from '../rules/targeting.ts';
 
@@ -129,5 +129,26 @@ describe('explainSource', () => {
     const text = renderSource(explainSource(r.source, [r], views, defaultSettings, () => undefined));
     expect(text).toContain('refused (DenyLabel): 25: t0, t1');
     expect(text).toContain('… and 15 more');
+  });
+});
+
+describe('explainNamespace', () => {
+  it('what is replicated into a namespace, what is pending, and what is refused there and why', () => {
+    const wanted = rule({ source: { kind: 'Secret', namespace: 'src', name: 'creds' } });
+    const denied = rule({ id: 'annotation:Secret/src/other', source: { kind: 'Secret', namespace: 'src', name: 'other' }, targets: { patterns: parseNamespacePatterns('dst') } });
+    const view = ns('dst');
+    const e = explainNamespace('dst', view, [explain([wanted], view)], [wanted, denied], { ...defaultSettings, requireNamespaceOptIn: false });
+    expect(e.objects).toEqual([expect.objectContaining({ target: 'Secret dst/creds', state: 'pending', reason: 'create', rule: wanted.id })]);
+    const optIn = { ...defaultSettings, requireNamespaceOptIn: true };
+    const refused = explainNamespace('dst', view, [], [wanted, denied], optIn);
+    expect(refused.counts).toEqual({ inSync: 0, pending: 0, refused: 2 });
+    expect(refused.objects.map((o) => [o.target, o.reason])).toEqual([['Secret dst/creds', 'NotOptedIn'], ['Secret dst/other', 'NotOptedIn']]);
+    expect(renderNamespace(refused)).toContain('refused  Secret dst/creds  (annotation:Secret/src/creds)  NotOptedIn: namespace dst has not opted in');
+  });
+
+  it('a namespace the caller cannot see lists nothing', () => {
+    const e = explainNamespace('dst', undefined, [], [rule()], defaultSettings);
+    expect(e).toMatchObject({ visible: false, objects: [] });
+    expect(renderNamespace(e)).toBe('namespace dst: not visible (it does not exist, or you may not read it)\n');
   });
 });

@@ -264,6 +264,67 @@ function targetsText(t: TargetNamespaces): string {
   return parts.join(', ') || 'none';
 }
 
+// ---- namespaces ------------------------------------------------------------------------------
+
+export interface NamespaceObject {
+  target: string;
+  state: NamespaceState;
+  /** The winning rule, or the rule refused (absent for a pull target). */
+  rule?: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface NamespaceExplanation {
+  namespace: string;
+  /** False: the namespace does not exist, or the caller may not read it. */
+  visible: boolean;
+  objects: NamespaceObject[];
+  counts: Record<NamespaceState, number>;
+}
+
+/** Where one explained target stands; undefined when nothing concerns it. */
+function standing(e: TargetExplanation): NamespaceObject | undefined {
+  const warning = e.notes.find((n) => n.type === 'Warning');
+  const refused = (rule: string | undefined, reason: string | undefined, message: string | undefined): NamespaceObject =>
+    ({ target: e.target, state: 'refused', ...(rule ? { rule } : {}), reason: reason ?? e.outcome, ...(message ? { message } : {}) });
+  const pending = ['Written', 'NeedContent', 'Waiting', 'Suspended', 'Removed'];
+  if (e.winner || e.role === 'pullTarget' || e.role === 'replica') {
+    const rule = e.winner;
+    if (e.outcome === 'InSync') return { target: e.target, state: 'inSync', ...(rule ? { rule } : {}) };
+    if (pending.includes(e.outcome) && !(e.role === 'pullTarget' && warning)) {
+      return { target: e.target, state: 'pending', ...(rule ? { rule } : {}), reason: e.action ?? e.outcome, ...(warning ? { message: warning.message } : {}) };
+    }
+    if (rule || warning) return refused(rule, warning?.reason, warning?.message);
+  }
+  const r = e.rules.find((x) => x.state === 'refused' || x.state === 'lost' || x.state === 'sourceMissing');
+  return r ? refused(r.rule, r.reason, r.message) : undefined;
+}
+
+/**
+ * Everything replicated into a namespace and everything refused there: `targets` are the planner's explanations of
+ * every object a rule targets there (or that is a replica or pull target there); rules that would target it but for
+ * the namespace itself (a deny label, an exclusion, no opt-in) are named from `rules`.
+ */
+export function explainNamespace(name: string, view: NamespaceView | undefined, targets: readonly TargetExplanation[], rules: Iterable<PushRule>, settings: Settings): NamespaceExplanation {
+  const objects: NamespaceObject[] = [];
+  if (view) {
+    for (const t of targets) {
+      const s = standing(t);
+      if (s) objects.push(s);
+    }
+    for (const rule of rules) {
+      const not = notTargeted(rule, view, settings);
+      if (!not || ['NotSelected', 'SourceNamespace', 'InvalidPattern'].includes(not.reason)) continue;
+      objects.push({ target: formatRef({ kind: rule.source.kind, namespace: name, name: rule.source.name }), state: 'refused', rule: rule.id, ...not });
+    }
+  }
+  objects.sort((a, b) => a.target.localeCompare(b.target));
+  const counts = { inSync: 0, pending: 0, refused: 0 };
+  for (const x of objects) counts[x.state]++;
+  return { namespace: name, visible: Boolean(view), objects, counts };
+}
+
 // ---- text ------------------------------------------------------------------------------------
 
 const listed = 10; // names per group in text; -o json has them all
@@ -305,6 +366,15 @@ export function renderSource(s: SourceExplanation): string {
       lines.push(`  ${state}${reason ? ` (${reason})` : ''}: ${xs.length}: ${names}`);
       if (state === 'refused' && xs[0]?.message) lines.push(`    e.g. ${xs[0].message}`);
     }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderNamespace(n: NamespaceExplanation): string {
+  if (!n.visible) return `namespace ${n.namespace}: not visible (it does not exist, or you may not read it)\n`;
+  const lines = [`namespace ${n.namespace}: ${n.counts.inSync} in sync, ${n.counts.pending} pending, ${n.counts.refused} refused`];
+  for (const x of n.objects) {
+    lines.push(`  ${x.state.padEnd(8)} ${x.target}${x.rule ? `  (${x.rule})` : ''}${x.reason ? `  ${x.reason}${x.message ? `: ${x.message}` : ''}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }
