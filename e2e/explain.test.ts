@@ -36,7 +36,7 @@ function pluginDir(): string {
 let plugins = '';
 
 /** `kubectl replicator …` through kubectl's plugin lookup: stdout (with stderr on failure) and the exit code. */
-function replicator(args: string[], kubeconfig = controlPlaneInfo().kubeconfig): { out: string; code: number } {
+function replicator(args: string[], kubeconfig = controlPlaneInfo().kubeconfig): { out: string; err: string; code: number } {
   const dir = controlPlaneInfo().dir;
   const env = { PATH: `${plugins}:${process.env.PATH ?? ''}`, KUBECONFIG: kubeconfig, HOME: dir, KUBECACHEDIR: join(dir, 'kubectl-cache') };
   const r = spawnSync(resolveBinaries().kubectl, ['replicator', ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -44,7 +44,7 @@ function replicator(args: string[], kubeconfig = controlPlaneInfo().kubeconfig):
   printed.push(r.stdout, r.stderr);
   const code = r.status ?? -1;
   const out = code === 0 ? r.stdout : `${r.stdout}${r.stderr}`;
-  return { out, code };
+  return { out, err: r.stderr, code };
 }
 
 const explain = (what: string, ...flags: string[]) => replicator(['explain', 'secret', what, ...settings, ...flags]);
@@ -89,8 +89,9 @@ afterAll(async () => {
 
 describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
   it('a replica in sync: its rule, the content as hashes, and its last write', () => {
-    const { out, code } = explain(`${ns.a}/creds`);
+    const { out, err, code } = explain(`${ns.a}/creds`);
     expect(code).toBe(0);
+    expect(err).toBe(''); // stdout is the explanation; nothing else is said on success
     expect(out).toContain(`Secret ${ns.a}/creds: in sync: replicated by the annotation rule from ${ns.src}/creds (untrusted)`);
     expect(out).toMatch(/password: sha256:[0-9a-f]{12} \/ sha256:[0-9a-f]{12}\n/);
     expect(out).toMatch(/last write: \d{4}-\d\d-\d\dT\S+ by annotation from \S+-src\/creds \(untrusted\)/);

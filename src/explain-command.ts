@@ -12,6 +12,8 @@ import { loadPolicySchema } from './policy-schema.ts';
 import { renderNamespace, renderSource, renderTarget, type SourceExplanation, type TargetExplanation } from './engine/explain.ts';
 import type { KindSpec } from './model/kinds.ts';
 import { policyGroup } from './api/replication-policy.ts';
+import { StartupError } from './kube/startup-error.ts';
+import { Writable } from 'node:stream';
 
 /** Exit code when the caller may not read what an explanation needs: said, never guessed. */
 export const notVisibleExit = 3;
@@ -34,8 +36,9 @@ async function invisible(client: KubeClient, needed: Access[]): Promise<string[]
 const groupOf = (spec: KindSpec) => (spec.apiVersion.includes('/') ? spec.apiVersion.split('/')[0]! : '');
 
 export async function runExplain(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  // Diagnostics go to stderr: stdout is the explanation (and parsed by scripts with -o json).
-  const log = createLogger({ level: 'error', format: o.logFormat, stream: process.stderr });
+  // The caches' retries are noise for a one-shot command (stdout is the explanation, parsed with -o json): a sync
+  // that does not complete ends in a StartupError naming each failure, which is printed below.
+  const log = createLogger({ level: 'error', format: o.logFormat, stream: new Writable({ write: (_c, _e, done) => done() }) });
   const client = new KubeClient(await loadKubeAccess(o.kubeconfig, process.env, o.context));
   const kinds = await kindTableFor(client, o);
   const [what, ref] = o.args as [string, string];
@@ -66,7 +69,13 @@ export async function runExplain(o: Options, out: NodeJS.WritableStream = proces
     cacheSyncTimeoutMs: o.cacheSyncTimeoutMs,
   });
   try {
-    await controller.syncCaches();
+    try {
+      await controller.syncCaches();
+    } catch (e) {
+      if (!(e instanceof StartupError)) throw e;
+      process.stderr.write(`explain: ${e.message}\n`);
+      return 1;
+    }
     if (!spec) {
       const n = await controller.explainNamespace(namespace);
       out.write(o.output === 'json' ? `${JSON.stringify(n, null, 2)}\n` : renderNamespace(n));
