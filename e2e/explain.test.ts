@@ -128,6 +128,8 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
   it('no consent for a pull: the puller learns only that the source is not available to it', () => {
     const { out } = explain(`${ns.a}/puller`);
     expect(out).toContain(`Secret ${ns.a}/puller: pulls from ${ns.src}/private (replicate-from): Waiting: SourceNotAvailable: source ${ns.src}/private does not exist or does not permit replication into ${ns.a}`);
+    // Whoever may read the source (explain's reader may read every namespace) is told why: the consent check.
+    expect(out).toContain(`pulls from: ${ns.src}/private (replicate-from); consent: not permitted: the source does not set replicator.v1.mittwald.de/replication-allowed: "true"`);
   });
 
   it('an invalid pattern', () => {

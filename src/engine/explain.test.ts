@@ -101,6 +101,21 @@ describe('explainTarget', () => {
     expect(notTargeted(rule({ targets: { patterns: parseNamespacePatterns('ns-[') } }), ns('dst'), defaultSettings)).toMatchObject({ reason: 'InvalidPattern', message: expect.stringContaining('ns-[') });
   });
 
+  it('a pull: the consent check as the planner found it', () => {
+    const live: KubeObject = { metadata: { name: 'creds', namespace: 'dst', uid: 'x', annotations: { 'replicator.v1.mittwald.de/replicate-from': 'src/creds' } }, type: 'Opaque' };
+    const pullOf = (src: KubeObject | undefined) => {
+      const p = plan({ target, spec: K.Secret, live, candidates: [], settings: defaultSettings, now: NOW, targetNamespace: ns('dst'), pull: { via: 'replicate-from', sourceRef: { kind: 'Secret', namespace: 'src', name: 'creds' }, source: src } });
+      return explainTarget({ target, spec: K.Secret, live, namespace: ns('dst'), rules: [], source: () => src, settings: defaultSettings, plan: p, now: NOW });
+    };
+    expect(pullOf(source('src')).pull).toEqual({ via: 'replicate-from', source: 'src/creds', consent: 'not permitted: the source does not set replicator.v1.mittwald.de/replication-allowed: "true"' });
+    expect(pullOf(undefined).pull?.consent).toBe('no source to ask (it does not exist)');
+    const consenting = source('src');
+    consenting.metadata.annotations = { 'replicator.v1.mittwald.de/replication-allowed': 'true', 'replicator.v1.mittwald.de/replication-allowed-namespaces': 'dst' };
+    const ok = pullOf(consenting);
+    expect(ok.pull?.consent).toBe('permitted');
+    expect(ok.summary).toBe('pending: a reconcile would update it from src/creds (replicate-from)');
+  });
+
   it('no rule at all, and a namespace the caller cannot see', () => {
     expect(explain([], ns('dst')).summary).toBe('no rule replicates a Secret named creds (no annotated source, no ReplicationPolicy selects one)');
     const hidden = explain([rule()], undefined);

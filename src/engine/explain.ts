@@ -108,7 +108,8 @@ export interface TargetExplanation {
   notes: ExplainedNote[];
   content?: { desired?: KeyHashes; actual?: KeyHashes };
   lastWrite?: { at?: string; rule?: string; source?: string; tier?: string; contentHash?: string };
-  pull?: { via?: string; source?: string };
+  /** `consent`: the source's answer as the planner found it (what a puller's Event does not tell; see planPull). */
+  pull?: { via?: string; source?: string; consent?: string };
   /** One line: the state, or the nearest reason it is not a replica. */
   summary: string;
 }
@@ -174,7 +175,13 @@ export function explainTarget(input: ExplainTargetInput): TargetExplanation {
   if (role === 'replica') {
     e.lastWrite = { at: a[A.replicatedAt], rule: a[P.rule], source: a[P.source], tier: a[P.tier], contentHash: a[P.contentHash] };
   }
-  if (role === 'pullTarget') e.pull = { via: pullVia(a), source: a[A.replicateFrom] ?? pullSourceOf(a) };
+  if (role === 'pullTarget') {
+    const refused = p.notes.find((n) => n.reason === 'ReplicationNotPermitted');
+    const consent = refused ? `not permitted: ${refused.message.slice(refused.message.indexOf(': ') + 2)}`
+      : p.notes.some((n) => n.reason === 'SourceNotAvailable') ? 'no source to ask (it does not exist)'
+        : p.outcome === 'Invalid' ? undefined : 'permitted';
+    e.pull = { via: pullVia(a), source: a[A.replicateFrom] ?? pullSourceOf(a), ...(consent ? { consent } : {}) };
+  }
   e.summary = summarize(e);
   return e;
 }
@@ -201,7 +208,12 @@ function summarize(e: TargetExplanation): string {
     };
     return states[e.outcome] ?? `${e.outcome}: ${firstWarning ? `${firstWarning.reason}: ${firstWarning.message}` : `wanted by the ${by}`}`;
   }
-  if (e.role === 'pullTarget') return `pulls from ${e.pull?.source ?? '?'} (${e.pull?.via ?? ''}): ${e.outcome}${firstWarning ? `: ${firstWarning.reason}: ${firstWarning.message}` : ''}`;
+  if (e.role === 'pullTarget') {
+    const from = `${e.pull?.source ?? '?'} (${e.pull?.via ?? ''})`;
+    if (e.outcome === 'InSync') return `in sync: pulls from ${from}`;
+    if (e.outcome === 'Written') return `pending: a reconcile would ${e.action ?? 'write'} it from ${from}`;
+    return `pulls from ${from}: ${e.outcome}${firstWarning ? `: ${firstWarning.reason}: ${firstWarning.message}` : ''}`;
+  }
   if (e.rules.length === 0) return `no rule replicates a ${e.kind} named ${e.name} (no annotated source, no ReplicationPolicy selects one)`;
   const nearest = e.rules.find((r) => r.state === 'refused') ?? e.rules.find((r) => r.reason !== 'NotSelected' && r.reason !== 'SourceNamespace') ?? e.rules[0]!;
   const verb = e.exists ? 'not replicated' : 'not created';
@@ -336,7 +348,7 @@ export function renderTarget(e: TargetExplanation): string {
     lines.push('  rules that name it:');
     for (const r of e.rules) lines.push(`    ${r.state.padEnd(16)} ${r.origin} from ${r.source} (${r.tier}, priority ${r.priority})${r.reason ? `  ${r.reason}${r.message ? `: ${r.message}` : ''}` : ''}`);
   }
-  if (e.pull) lines.push(`  pulls from: ${e.pull.source ?? '?'} (${e.pull.via ?? ''})`);
+  if (e.pull) lines.push(`  pulls from: ${e.pull.source ?? '?'} (${e.pull.via ?? ''}); consent: ${e.pull.consent ?? '-'}`);
   lines.push(`  outcome: ${e.outcome}${e.action ? ` (would ${e.action})` : ''}`);
   for (const n of e.notes) lines.push(`    ${n.type} ${n.reason} on ${n.on}: ${n.message}`);
   if (e.content) {
