@@ -181,6 +181,9 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
     expect(code).toBe(3);
     expect(out).toMatch(/^not visible: explaining Secret \S+\/creds needs to list namespaces, replicationpolicies\.kube-replicator\.io, secrets, .* in every namespace, and your identity may not; nothing is guessed\n$/);
     expect(out).not.toContain(ns.src);
+    const j = JSON.parse(replicator(['explain', 'namespace', ns.a, '-o', 'json'], file).out) as { visible: boolean; notVisible: string[] };
+    expect(j.visible).toBe(false);
+    expect(j.notVisible).toEqual(expect.arrayContaining(['namespaces', 'secrets', 'replicationpolicies.kube-replicator.io']));
   });
 
   it('no Secret value appears in anything printed', () => {
