@@ -24,10 +24,11 @@ export async function listMetadata(client: KubeClient, spec: KindSpec, namespace
   const items: KubeObject[] = [];
   let cont: string | undefined;
   do {
-    const page = await client.request<{ items: KubeObject[]; metadata: { continue?: string } }>('GET', collectionPath(spec, namespace), {
+    const page = await client.request<{ items: KubeObject[] | null; metadata: { continue?: string } }>('GET', collectionPath(spec, namespace), {
       query: { limit: 500, continue: cont }, accept: acceptMetadataList,
     });
-    items.push(...page.items);
+    // An empty PartialObjectMetadataList comes with `items: null`.
+    items.push(...(page.items ?? []));
     cont = page.metadata.continue || undefined;
   } while (cont);
   return items;
