@@ -79,6 +79,8 @@ describe('migrationFor: equivalent targets', () => {
     const s = { ...settings, trustedSourceNamespaces: parseNamespacePatterns('team-a') };
     const m = migrationFor([src('Secret', 'team-a', 'tls', { [A.replicateTo]: '.*' })], s);
     expect(m.policies[0]!.policy.spec.targets).toEqual({ namespaces: ['.*'] });
+    expect(m.policies[0]!.policy.spec.priority).toBe(1);
+    expect(migrationFor([src('Secret', 'team-b', 'tls', { [A.replicateTo]: '.*' })], s).policies[0]!.policy.spec).not.toHaveProperty('priority');
     expectEquivalent([src('Secret', 'team-a', 'tls', { [A.replicateTo]: '.*' })], s);
   });
 });

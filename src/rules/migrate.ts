@@ -156,7 +156,8 @@ function convert(spec: KindSpec, obj: KubeObject, settings: Settings, out: NotEx
 
 function specOf(rule: PushRule, targets: Targets, settings: Settings): Converted['spec'] {
   // A tenant's push never touches a protected namespace; a policy is trusted and would, unless told not to.
-  const protectedList = ruleTier(rule, settings) === 'untrusted' ? settings.protectedNamespaces?.elements ?? [] : [];
+  const trusted = ruleTier(rule, settings) === 'trusted';
+  const protectedList = trusted ? [] : settings.protectedNamespaces?.elements ?? [];
   const exclude = [...new Set([...(targets.exclude ?? []), ...protectedList])];
   return {
     kinds: [rule.source.kind],
@@ -166,6 +167,9 @@ function specOf(rule: PushRule, targets: Targets, settings: Settings): Converted
     // with the rule; labels carried unless stripped (Reflector-only pushes carry none), annotations not carried.
     onConflict: 'Skip',
     deletionPolicy: 'Delete',
+    // A trusted annotation ties with a policy and wins on the rule id (`annotation:` first): one step of priority
+    // lets the policy take its replicas over at once, instead of counting them as conflicts until the annotation goes.
+    ...(trusted ? { priority: 1 } : {}),
     ...(rule.stripLabels ? { labels: [] } : {}),
   };
 }
