@@ -9,6 +9,7 @@ import { builtinKinds, isBuiltinKind, type KindSpec } from './model/kinds.ts';
 import type { KubeObject } from './model/objects.ts';
 import { kindTableFor, settingsFrom } from './operator.ts';
 import { migrationFor, type Migration } from './rules/migrate.ts';
+import { configurePatternBudget } from './rules/patterns.ts';
 import { mittwaldPrefix, reflectorPrefix } from './rules/vocabulary.ts';
 import { stringify } from 'yaml';
 
@@ -53,6 +54,8 @@ export async function runMigrate(o: Options, out: NodeJS.WritableStream = proces
     }
     for (const obj of items) if (mentionsReplication(obj)) sources.push({ spec, obj });
   }
+  // Lists beyond the operator's pattern budget make no rule there: read them under the same budget (its flag).
+  configurePatternBudget(o.patternMemoryBudget);
   const m = migrationFor(sources, settingsFrom(o));
   out.write(renderMigration(m));
   return m;
