@@ -30,6 +30,7 @@ describe('parseArgs: defaults', () => {
       watchInactivityMs: 5 * 60_000,
       cacheSyncTimeoutMs: 120_000,
       filename: undefined,
+      namespace: undefined,
       rbacWriter: undefined,
       leaderElect: false,
       leaderElectionNamespace: undefined,
@@ -108,6 +109,8 @@ describe('parseArgs: Go flag syntax', () => {
     expect(parseArgs(['--allow-all', 'plan'])).toMatchObject({ command: 'plan', allowAll: true });
     expect(parseArgs(['-kubeconfig', '/k', 'plan'])).toMatchObject({ command: 'plan', kubeconfig: '/k' });
     expect(parseArgs(['version'])).toMatchObject({ command: 'version' });
+    expect(parseArgs(['migrate', '-n', 'team-a'])).toMatchObject({ command: 'migrate', namespace: 'team-a' });
+    expect(parseArgs(['--namespace=team-b', 'migrate'])).toMatchObject({ command: 'migrate', namespace: 'team-b' });
     expect(parseArgs(['run'])).toMatchObject({ command: 'run' });
     expect(parseArgs(['help'])).toMatchObject({ command: 'help' });
   });

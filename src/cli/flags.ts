@@ -6,7 +6,7 @@ import { parseGoBool } from '../rules/annotation-rules.ts';
 import { builtinNeverReplicateSecretTypes } from '../rules/types.ts';
 
 export interface Options {
-  command: 'run' | 'plan' | 'version' | 'help';
+  command: 'run' | 'plan' | 'migrate' | 'version' | 'help';
   kubeconfig?: string;
   /** A kubeconfig context other than its current-context (--context). */
   context?: string;
@@ -43,6 +43,8 @@ export interface Options {
   retryPeriodMs: number;
   /** `plan -f`: ReplicationPolicy manifests to plan as if applied. */
   filename?: string;
+  /** `migrate -n`: only the sources of this namespace. */
+  namespace?: string;
 }
 
 interface FlagSpec {
@@ -84,6 +86,8 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'leader-election-retry-period', type: 'duration', default: '2s', help: 'how often the lease is renewed or tried' },
   { name: 'f', type: 'string', default: '', help: 'plan only: a YAML file of ReplicationPolicies to plan as if they were applied' },
   { name: 'filename', type: 'string', default: '', help: 'same as -f' },
+  { name: 'n', type: 'string', default: '', help: 'migrate only: read the annotated sources of this namespace only' },
+  { name: 'namespace', type: 'string', default: '', help: 'same as -n' },
 ];
 
 export class UsageError extends Error {}
@@ -143,7 +147,7 @@ export function parseArgs(argv: string[]): Options {
     values.set(name, value);
   }
   const command = positional[0] ?? 'run';
-  if (!['run', 'plan', 'version', 'help'].includes(command)) throw new UsageError(`unknown command "${command}" (run, plan, version)`);
+  if (!['run', 'plan', 'migrate', 'version', 'help'].includes(command)) throw new UsageError(`unknown command "${command}" (run, plan, migrate, version)`);
   if (positional.length > 1) throw new UsageError(`unexpected arguments: ${positional.slice(1).join(' ')}`);
   return { ...toOptions(values), command: command as Options['command'] };
 }
@@ -186,6 +190,7 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command'> {
     leaderElectionId: v.get('leader-election-id')!,
     ...leaseTimings(v),
     filename: v.get('f') || v.get('filename') || undefined,
+    namespace: v.get('n') || v.get('namespace') || undefined,
   };
 }
 
@@ -210,5 +215,5 @@ function leaseTimings(v: Map<string, string>): { leaseDurationMs: number; renewD
 
 export function usage(): string {
   const lines = flagSpecs.map((f) => `  -${f.name}${f.type === 'bool' ? '' : ` ${f.type}`}\n\t${f.help} (default ${f.default === '' ? '""' : f.default})`);
-  return `Usage: kube-replicator [run|plan|version] [flags]\n\n  run      replicate (default)\n  plan     print what would be created, updated and deleted, and why; writes nothing\n  version  print the version\n\nFlags:\n${lines.join('\n')}\n`;
+  return `Usage: kube-replicator [run|plan|migrate|version] [flags]\n\n  run      replicate (default)\n  plan     print what would be created, updated and deleted, and why; writes nothing\n  migrate  print ReplicationPolicies that do what the push annotations do, and what they cannot; writes nothing\n  version  print the version\n\nFlags:\n${lines.join('\n')}\n`;
 }
