@@ -168,7 +168,7 @@ describe('kube-replicator migrate', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('plan -f on its output plans no create or delete: only the take-over of the replicas by the policies', () => {
+  it('plan -f on its output plans no change: only the take-over of the replicas by the policies (provenance)', () => {
     const r = cli(['plan', '-f', join(dir, `${run}-policies.yaml`), `--kubeconfig=${controlPlaneInfo().kubeconfig}`]);
     expect(r.status).toBe(0);
     for (const n of policyNames) expect(r.stdout).toContain(`policy   ${n}: valid`);
@@ -177,8 +177,10 @@ describe('kube-replicator migrate', () => {
     const warnings = lines.filter((l) => l.startsWith('warning '));
     for (const l of warnings) expect(l).toMatch(/RuleConflict: .* \(policy\/migrated-[^,]+, trusted\), which takes precedence over this annotation rule \(untrusted\)/);
     const mine = lines.filter((l) => !l.startsWith('warning '));
-    expect(mine.filter((l) => !l.startsWith('update '))).toEqual([]);
-    // Each update is one replica going over to a policy of the output, trusted.
+    // No change of what any replica holds: each write is a take-over (provenance only).
+    expect(mine.filter((l) => !l.startsWith('take-over '))).toEqual([]);
+    expect(r.stdout).toMatch(new RegExp(`take-over\\(s\\) change only provenance`));
+    // Each take-over is one replica going over to a policy of the output, trusted.
     expect(mine.map((l) => l.replace(/^\S+\s+/, '').split('  (')[0]).sort()).toEqual(replicas.map((x) => `${x.kind} ${x.namespace}/${x.name}`).sort());
     for (const l of mine) expect(l).toMatch(new RegExp(`\\(rule policy:(${policyNames.join('|')}):\\S+, trusted\\)$`));
   });
