@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// kube-replicator CLI: `run` (default), `plan`, `explain`, `version`. Also run as `kubectl-replicator` (a kubectl plugin).
+// kube-replicator CLI: `run` (default), `plan`, `explain`, `migrate`, `version`. Also run as `kubectl-replicator` (a kubectl plugin).
 import { readFileSync } from 'node:fs';
 import { parseArgs, usage, UsageError, type Options } from './cli/flags.ts';
 import { loadKubeAccess } from './kube/kubeconfig.ts';
@@ -72,6 +72,17 @@ async function main(): Promise<void> {
   } else if (o.command === 'explain') {
     const { runExplain } = await import('./explain-command.ts');
     process.exitCode = await runExplain(o);
+  } else if (o.command === 'migrate') {
+    const { runMigrate, MigrateError } = await import('./migrate-command.ts');
+    try {
+      const m = await runMigrate(o);
+      process.stderr.write(`${m.policies.length} ReplicationPolicies written; ${m.notExpressible.length} not expressible (listed at the end)\n`);
+    } catch (e) {
+      // What the caller can fix (a permission, a kubeconfig), said plainly.
+      if (!(e instanceof MigrateError)) throw e;
+      process.stderr.write(`kube-replicator migrate: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
   } else await run(o);
 }
 

@@ -1,5 +1,6 @@
 // `kube-replicator plan`: reads the cluster as the operator would and prints, per target, what a
-// reconcile would create, update or delete and why. Writes nothing (not even Events).
+// reconcile would create, update or delete and why. Writes nothing (not even Events). An update that only moves a
+// replica to another rule (provenance and bookkeeping) is a take-over, not a change of what it holds.
 import type { Options } from './cli/flags.ts';
 import { Controller } from './controller/controller.ts';
 import { KubeClient } from './kube/client.ts';
@@ -13,13 +14,16 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { ReplicationPolicy } from './api/replication-policy.ts';
 import { actionOf } from './engine/plan.ts';
+import { changesOnlyProvenance } from './engine/provenance-only.ts';
+import { readObject } from './kube/reads.ts';
 
 export async function runPlan(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const log = createLogger({ level: 'error', format: o.logFormat });
   const client = new KubeClient(await loadKubeAccess(o.kubeconfig, process.env, o.context));
   const silent = { record: () => undefined } as unknown as EventRecorder;
+  const kinds = await kindTableFor(client, o);
   const controller = new Controller(client, {
-    kinds: await kindTableFor(client, o), validatePolicySpec: loadPolicySchema(), settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,
+    kinds, validatePolicySpec: loadPolicySchema(), settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,
   });
   await controller.syncCaches();
   let invalid = 0;
@@ -48,17 +52,22 @@ export async function runPlan(o: Options, out: NodeJS.WritableStream = process.s
   const keys = new Set<string>();
   controller.forEachKey((k) => keys.add(k));
   let changes = 0;
+  let takeOvers = 0;
   for (const key of [...keys].sort()) {
     const p = await controller.dryRun(key);
     if (!p) continue;
-    const target = formatRef(parseRefKey(key));
+    const ref = parseRefKey(key);
+    const target = formatRef(ref);
     if (p.write) {
-      changes++;
-      out.write(`${actionOf(p.write).padEnd(8)} ${target}${p.owner ? `  (rule ${p.owner}, ${p.tier ?? 'untrusted'})` : ''}\n`);
+      const takeOver = (p.write.type === 'update' || p.write.type === 'patch')
+        && changesOnlyProvenance(kinds.spec(ref.kind), p.write, await readObject(client, kinds.spec(ref.kind), ref));
+      if (takeOver) takeOvers++;
+      else changes++;
+      out.write(`${(takeOver ? 'take-over' : actionOf(p.write)).padEnd(8)} ${target}${p.owner ? `  (rule ${p.owner}, ${p.tier ?? 'untrusted'})` : ''}\n`);
     }
     for (const n of p.notes.filter((x) => x.type === 'Warning')) out.write(`${'warning'.padEnd(8)} ${target}  ${n.reason}: ${n.message}\n`);
   }
-  out.write(`${changes} change(s) planned over ${keys.size} target(s)\n`);
+  out.write(`${changes} change(s) planned over ${keys.size} target(s)${takeOvers ? `; ${takeOvers} take-over(s) change only provenance` : ''}\n`);
   await controller.stop();
   if (invalid) process.exitCode = 1;
   return changes;

@@ -32,6 +32,7 @@ describe('parseArgs: defaults', () => {
       filename: undefined,
       args: [],
       output: 'text',
+      namespace: undefined,
       rbacWriter: undefined,
       leaderElect: false,
       leaderElectionNamespace: undefined,
@@ -110,6 +111,8 @@ describe('parseArgs: Go flag syntax', () => {
     expect(parseArgs(['--allow-all', 'plan'])).toMatchObject({ command: 'plan', allowAll: true });
     expect(parseArgs(['-kubeconfig', '/k', 'plan'])).toMatchObject({ command: 'plan', kubeconfig: '/k' });
     expect(parseArgs(['version'])).toMatchObject({ command: 'version' });
+    expect(parseArgs(['migrate', '-n', 'team-a'])).toMatchObject({ command: 'migrate', namespace: 'team-a' });
+    expect(parseArgs(['--namespace=team-b', 'migrate'])).toMatchObject({ command: 'migrate', namespace: 'team-b' });
     expect(parseArgs(['run'])).toMatchObject({ command: 'run' });
     expect(parseArgs(['help'])).toMatchObject({ command: 'help' });
   });

@@ -6,7 +6,7 @@ import { parseGoBool } from '../rules/annotation-rules.ts';
 import { builtinNeverReplicateSecretTypes } from '../rules/types.ts';
 
 export interface Options {
-  command: 'run' | 'plan' | 'explain' | 'version' | 'help';
+  command: 'run' | 'plan' | 'explain' | 'migrate' | 'version' | 'help';
   /** `explain`: what to explain (`<kind> <namespace>/<name>`, or `namespace <name>`). */
   args: string[];
   /** `explain -o`: text, or json for scripts. */
@@ -47,6 +47,8 @@ export interface Options {
   retryPeriodMs: number;
   /** `plan -f`: ReplicationPolicy manifests to plan as if applied. */
   filename?: string;
+  /** `migrate -n`: only the sources of this namespace. */
+  namespace?: string;
 }
 
 interface FlagSpec {
@@ -88,6 +90,8 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'leader-election-retry-period', type: 'duration', default: '2s', help: 'how often the lease is renewed or tried' },
   { name: 'f', type: 'string', default: '', help: 'plan only: a YAML file of ReplicationPolicies to plan as if they were applied' },
   { name: 'filename', type: 'string', default: '', help: 'same as -f' },
+  { name: 'n', type: 'string', default: '', help: 'migrate only: read the annotated sources of this namespace only' },
+  { name: 'namespace', type: 'string', default: '', help: 'same as -n' },
   { name: 'o', type: 'string', default: 'text', help: 'explain only: text, or json' },
   { name: 'output', type: 'string', default: '', help: 'same as -o' },
 ];
@@ -149,7 +153,7 @@ export function parseArgs(argv: string[]): Options {
     values.set(name, value);
   }
   const command = positional[0] ?? 'run';
-  if (!['run', 'plan', 'explain', 'version', 'help'].includes(command)) throw new UsageError(`unknown command "${command}" (run, plan, explain, version)`);
+  if (!['run', 'plan', 'explain', 'migrate', 'version', 'help'].includes(command)) throw new UsageError(`unknown command "${command}" (run, plan, explain, migrate, version)`);
   const args = positional.slice(1);
   if (command === 'explain' && args.length !== 2) throw new UsageError('explain needs <kind> <namespace>/<name>, or namespace <name>');
   if (command !== 'explain' && args.length) throw new UsageError(`unexpected arguments: ${args.join(' ')}`);
@@ -196,6 +200,7 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command' | 'args'> {
     leaderElectionId: v.get('leader-election-id')!,
     ...leaseTimings(v),
     filename: v.get('f') || v.get('filename') || undefined,
+    namespace: v.get('n') || v.get('namespace') || undefined,
     output: 'text',
   };
 }
@@ -221,5 +226,5 @@ function leaseTimings(v: Map<string, string>): { leaseDurationMs: number; renewD
 
 export function usage(): string {
   const lines = flagSpecs.map((f) => `  -${f.name}${f.type === 'bool' ? '' : ` ${f.type}`}\n\t${f.help} (default ${f.default === '' ? '""' : f.default})`);
-  return `Usage: kube-replicator [run|plan|explain|version] [flags]\n\n  run      replicate (default)\n  plan     print what would be created, updated and deleted, and why; writes nothing\n  explain <kind> <namespace>/<name> | explain namespace <name>\n           why an object is (or is not) a replica, where a source is replicated to, what a namespace holds; writes nothing\n  version  print the version\n\nFlags:\n${lines.join('\n')}\n`;
+  return `Usage: kube-replicator [run|plan|explain|migrate|version] [flags]\n\n  run      replicate (default)\n  plan     print what would be created, updated and deleted, and why; writes nothing\n  explain <kind> <namespace>/<name> | explain namespace <name>\n           why an object is (or is not) a replica, where a source is replicated to, what a namespace holds; writes nothing\n  migrate  print ReplicationPolicies that do what the push annotations do, and what they cannot; writes nothing\n  version  print the version\n\nFlags:\n${lines.join('\n')}\n`;
 }

@@ -8,6 +8,7 @@ import { annotations as A, provenance as P, reflector as R } from '../rules/voca
 import { contentHash } from './desired.ts';
 import { classify } from './ownership.ts';
 import { compareCandidates, plan as planFor, type Candidate, type Plan, type PlanInput } from './plan.ts';
+import { applyMergePatch } from './provenance-only.ts';
 
 /** plan() with the target's built-in kind spec filled in. */
 const plan = (input: Omit<PlanInput, 'spec'>): Plan => planFor({ ...input, spec: K[input.target.kind as keyof typeof K] });
@@ -953,17 +954,6 @@ describe('plan: a replica known by its metadata only', () => {
     const p = run(kind, { live: metadataOf(ourReplica(kind)), liveIsMetadata: true });
     expect([p.outcome, p.write, p.notes]).toEqual(['InSync', undefined, []]);
   });
-
-  /** RFC 7386, as the API server applies a JSON merge patch. */
-  function applyMergePatch(target: unknown, patch: unknown): unknown {
-    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-    const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) delete out[k];
-      else out[k] = applyMergePatch(out[k], v);
-    }
-    return out;
-  }
 
   /** As the API server stores an object: an empty map is not kept. */
   function stored(o: KubeObject): KubeObject {

@@ -3,7 +3,7 @@
 import { builtinKinds, type KindSpec } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { isNotFound, type KubeClient } from './client.ts';
-import { collectionPath, objectPath } from './resources.ts';
+import { acceptMetadataList, collectionPath, objectPath } from './resources.ts';
 
 /** The whole object, or undefined when it does not exist. */
 export async function readObject(client: KubeClient, spec: KindSpec, ref: ObjectRef): Promise<KubeObject | undefined> {
@@ -25,4 +25,19 @@ export async function mayListEverywhere(client: KubeClient, group: string, resou
     body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'list', group, resource } } },
   });
   return review.status?.allowed === true;
+}
+
+/** Every object of a kind (in one namespace, or cluster-wide) as metadata only: no data, so no secret value, is read. */
+export async function listMetadata(client: KubeClient, spec: KindSpec, namespace?: string): Promise<KubeObject[]> {
+  const items: KubeObject[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await client.request<{ items: KubeObject[] | null; metadata: { continue?: string } }>('GET', collectionPath(spec, namespace), {
+      query: { limit: 500, continue: cont }, accept: acceptMetadataList,
+    });
+    // An empty PartialObjectMetadataList comes with `items: null`.
+    items.push(...(page.items ?? []));
+    cont = page.metadata.continue || undefined;
+  } while (cont);
+  return items;
 }
