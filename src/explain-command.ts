@@ -14,6 +14,10 @@ import type { KindSpec } from './model/kinds.ts';
 import { policyGroup } from './api/replication-policy.ts';
 import { StartupError } from './kube/startup-error.ts';
 import { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+
+/** Salts the content hashes this run prints (see KeyHashes in engine/explain.ts). */
+const salt = randomBytes(16).toString('hex');
 
 /** Exit code when the caller may not read what an explanation needs: said, never guessed. */
 export const notVisibleExit = 3;
@@ -77,12 +81,12 @@ export async function runExplain(o: Options, out: NodeJS.WritableStream = proces
       return 1;
     }
     if (!spec) {
-      const n = await controller.explainNamespace(namespace);
+      const n = await controller.explainNamespace(namespace, salt);
       out.write(o.output === 'json' ? `${JSON.stringify(n, null, 2)}\n` : renderNamespace(n));
       return n.visible ? 0 : notVisibleExit;
     }
     const target = { kind: spec.kind, namespace, name };
-    const asTarget: TargetExplanation | undefined = await controller.explainTarget(target);
+    const asTarget: TargetExplanation | undefined = await controller.explainTarget(target, salt);
     const asSource: SourceExplanation | undefined = await controller.explainSource(target);
     if (o.output === 'json') out.write(`${JSON.stringify({ target: asTarget, source: asSource ?? null }, null, 2)}\n`);
     else {

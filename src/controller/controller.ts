@@ -208,8 +208,8 @@ export class Controller {
 
   // ---- the explain command: the planner's answer (dryRun) with the rules and namespaces it planned from --------
 
-  /** Why `target` is, or is not, a replica. Undefined: its kind is not replicated. */
-  async explainTarget(target: ObjectRef): Promise<TargetExplanation | undefined> {
+  /** Why `target` is, or is not, a replica. Undefined: its kind is not replicated. `salt`: see KeyHashes. */
+  async explainTarget(target: ObjectRef, salt: string): Promise<TargetExplanation | undefined> {
     const state = this.states.get(target.kind);
     const plan = state && await this.reconciler.dryRun(refKey(target));
     if (!state || !plan) return undefined;
@@ -220,7 +220,7 @@ export class Controller {
     const ns = this.namespaces.get(target.namespace);
     return explainTarget({
       target, spec: state.spec, live, namespace: ns && namespaceView(ns), rules, source: (ref) => sources.get(refKey(ref)),
-      settings: this.opts.settings, plan, now: rfc3339(this.opts.now?.() ?? new Date()),
+      settings: this.opts.settings, plan, now: rfc3339(this.opts.now?.() ?? new Date()), salt,
     });
   }
 
@@ -237,7 +237,7 @@ export class Controller {
   }
 
   /** Everything replicated into namespace `name`, and everything refused there. */
-  async explainNamespace(name: string): Promise<NamespaceExplanation> {
+  async explainNamespace(name: string, salt: string): Promise<NamespaceExplanation> {
     const nsObj = this.namespaces.get(name);
     const view = nsObj && namespaceView(nsObj);
     const keys = new Set<string>();
@@ -253,7 +253,7 @@ export class Controller {
     }
     const targets: TargetExplanation[] = [];
     for (const key of [...keys].sort()) {
-      const e = await this.explainTarget(parseRefKey(key));
+      const e = await this.explainTarget(parseRefKey(key), salt);
       if (e) targets.push(e);
     }
     return explainNamespace(name, view, targets, this.keys.rules.values(), this.opts.settings);

@@ -6,7 +6,8 @@ import { parseExcludePatterns, parseNamespacePatterns } from '../rules/patterns.
 import { parseLabelSelector } from '../rules/selector.ts';
 import { defaultSettings, type NamespaceView, type PushRule, type Settings } from '../rules/types.ts';
 import { namespaceReplicationLabel } from '../rules/vocabulary.ts';
-import { explainNamespace, explainSource, explainTarget, notTargeted, renderNamespace, renderSource, renderTarget } from './explain.ts';
+import { explainNamespace, explainSource, explainTarget, hashKeys, notTargeted, renderNamespace, renderSource, renderTarget } from './explain.ts';
+import { sha256Hex } from '../model/sha256.ts';
 import { plan, type Candidate } from './plan.ts';
 import { ruleTargetsNamespace } from '../rules/targeting.ts';
 
@@ -33,7 +34,7 @@ function explain(rules: PushRule[], view: NamespaceView | undefined, settings: S
   const sources = new Map(rules.map((r) => [r.source.namespace, source(r.source.namespace, r.sourceCreated)]));
   const candidates: Candidate[] = view ? rules.filter((r) => ruleTargetsNamespace(r, view, settings)).map((r) => ({ rule: r, source: sources.get(r.source.namespace)! })) : [];
   const p = plan({ target, spec: K.Secret, live, candidates, settings, now: NOW, targetNamespace: view });
-  return explainTarget({ target, spec: K.Secret, live, namespace: view, rules, source: (ref) => sources.get(ref.namespace), settings, plan: p, now: NOW });
+  return explainTarget({ target, spec: K.Secret, live, namespace: view, rules, source: (ref) => sources.get(ref.namespace), settings, plan: p, now: NOW, salt: 'test' });
 }
 
 describe('explainTarget', () => {
@@ -105,7 +106,7 @@ describe('explainTarget', () => {
     const live: KubeObject = { metadata: { name: 'creds', namespace: 'dst', uid: 'x', annotations: { 'replicator.v1.mittwald.de/replicate-from': 'src/creds' } }, type: 'Opaque' };
     const pullOf = (src: KubeObject | undefined) => {
       const p = plan({ target, spec: K.Secret, live, candidates: [], settings: defaultSettings, now: NOW, targetNamespace: ns('dst'), pull: { via: 'replicate-from', sourceRef: { kind: 'Secret', namespace: 'src', name: 'creds' }, source: src } });
-      return explainTarget({ target, spec: K.Secret, live, namespace: ns('dst'), rules: [], source: () => src, settings: defaultSettings, plan: p, now: NOW });
+      return explainTarget({ target, spec: K.Secret, live, namespace: ns('dst'), rules: [], source: () => src, settings: defaultSettings, plan: p, now: NOW, salt: 'test' });
     };
     expect(pullOf(source('src')).pull).toEqual({ via: 'replicate-from', source: 'src/creds', consent: 'not permitted: the source does not set replicator.v1.mittwald.de/replication-allowed: "true"' });
     expect(pullOf(undefined).pull?.consent).toBe('no source to ask (it does not exist)');
@@ -165,5 +166,15 @@ describe('explainNamespace', () => {
     const e = explainNamespace('dst', undefined, [], [rule()], defaultSettings);
     expect(e).toMatchObject({ visible: false, objects: [] });
     expect(renderNamespace(e)).toBe('namespace dst: not visible (it does not exist, or you may not read it)\n');
+  });
+});
+
+describe('content hashes', () => {
+  it('are salted per run: equal values agree within one answer, but a value cannot be looked up from its hash', () => {
+    const obj = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'n' }, data: { a: 'c2VjcmV0', b: 'c2VjcmV0' } } as KubeObject;
+    const one = hashKeys(K.Secret, obj, 'salt-1')!;
+    expect(one.a).toBe(one.b);
+    expect(hashKeys(K.Secret, obj, 'salt-2')!.a).not.toBe(one.a);
+    expect(one.a).not.toBe(`sha256:${sha256Hex('c2VjcmV0').slice(0, 12)}`);
   });
 });

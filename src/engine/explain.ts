@@ -86,7 +86,10 @@ export interface ExplainedNote {
   message: string;
 }
 
-/** Key names and a short sha256 of each value, never the value. */
+/**
+ * Key names and a short sha256 of each value, never the value. Salted per run: comparable within one answer
+ * (desired against actual), but no use for guessing a short value offline, nor comparable across answers.
+ */
 export type KeyHashes = Record<string, string>;
 
 export interface TargetExplanation {
@@ -129,14 +132,16 @@ export interface ExplainTargetInput {
   /** The planner's answer for this target (Controller.dryRun). */
   plan: Plan;
   now: string;
+  /** Random, per run: see KeyHashes. */
+  salt: string;
 }
 
-export function hashKeys(spec: KindSpec, obj: KubeObject | undefined): KeyHashes | undefined {
+export function hashKeys(spec: KindSpec, obj: KubeObject | undefined, salt: string): KeyHashes | undefined {
   if (!obj || !spec.dataMaps) return undefined;
   const out: KeyHashes = {};
   for (const m of spec.dataMaps) {
     const map = (obj as unknown as Record<string, Record<string, string> | undefined>)[m] ?? {};
-    for (const k of Object.keys(map).sort()) out[m === 'data' ? k : `${m}.${k}`] = `sha256:${sha256Hex(String(map[k])).slice(0, 12)}`;
+    for (const k of Object.keys(map).sort()) out[m === 'data' ? k : `${m}.${k}`] = `sha256:${sha256Hex(`${salt}\0${String(map[k])}`).slice(0, 12)}`;
   }
   return out;
 }
@@ -171,7 +176,7 @@ export function explainTarget(input: ExplainTargetInput): TargetExplanation {
     notes: p.notes.map((n) => ({ type: n.type, reason: n.reason, on: formatRef(n.on), message: n.message })),
     summary: '',
   };
-  if (input.spec.dataMaps && (live || desired)) e.content = { ...(desired ? { desired: hashKeys(input.spec, desired) } : {}), ...(live ? { actual: hashKeys(input.spec, live) } : {}) };
+  if (input.spec.dataMaps && (live || desired)) e.content = { ...(desired ? { desired: hashKeys(input.spec, desired, input.salt) } : {}), ...(live ? { actual: hashKeys(input.spec, live, input.salt) } : {}) };
   if (role === 'replica') {
     e.lastWrite = { at: a[A.replicatedAt], rule: a[P.rule], source: a[P.source], tier: a[P.tier], contentHash: a[P.contentHash] };
   }
