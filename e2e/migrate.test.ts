@@ -171,6 +171,8 @@ describe('kube-replicator migrate', () => {
   it('plan -f on its output plans no change: only the take-over of the replicas by the policies (provenance)', () => {
     const r = cli(['plan', '-f', join(dir, `${run}-policies.yaml`), `--kubeconfig=${controlPlaneInfo().kubeconfig}`]);
     expect(r.status).toBe(0);
+    // Its caches sync without an error on the way (an unset watch-inactivity option once aborted every watch).
+    expect(r.stdout).not.toContain('"level":"error"');
     for (const n of policyNames) expect(r.stdout).toContain(`policy   ${n}: valid`);
     const lines = r.stdout.split('\n').filter((l) => [t1, t2, t3, s1, s2, s3].some((ns) => l.includes(` ${ns}/`)));
     // The annotation rules, still there, are told that the policy takes precedence: warnings, not changes.

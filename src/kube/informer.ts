@@ -67,7 +67,10 @@ export class Informer<T extends HasMeta> {
 
   constructor(client: KubeClient, opts: InformerOptions<T>) {
     this.client = client;
-    this.opts = { pageSize: 500, inactivityMs: 5 * 60_000, relistPeriodMs: 60 * 60_000, ...opts };
+    // An option given as undefined keeps its default (a spread would let it override the default with undefined:
+    // an inactivity watchdog of 0 ms aborted every watch of `plan` and `explain`, whose controllers set none).
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as InformerOptions<T>;
+    this.opts = { pageSize: 500, inactivityMs: 5 * 60_000, relistPeriodMs: 60 * 60_000, ...given };
     this.name = opts.name;
     this.synced = new Promise((r) => (this.syncedResolve = r));
   }
