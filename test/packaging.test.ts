@@ -132,7 +132,8 @@ describe('Helm chart', () => {
     const known = flagSpecs.map((f) => f.name);
     expect([...rendered].filter((n) => !known.includes(n))).toEqual([]);
     // (--leader-election-namespace: a Pod's own namespace is the default, and the release's.)
-    const notInPods = ['kubeconfig', 'context', 'status-addr', 'sync-by-content', 'f', 'filename', 'leader-election-namespace'];
+    // (-n/--namespace and -o/--output belong to the migrate and explain commands.)
+    const notInPods = ['kubeconfig', 'context', 'status-addr', 'sync-by-content', 'f', 'filename', 'leader-election-namespace', 'n', 'namespace', 'o', 'output'];
     expect(known.filter((n) => !rendered.has(n) && !notInPods.includes(n))).toEqual([]);
   });
 
