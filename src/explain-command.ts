@@ -1,14 +1,10 @@
 // `kube-replicator explain <kind> <namespace>/<name>` and `explain namespace <name>` (also `kubectl replicator explain …`): reads the cluster with
 // the caller's kubeconfig, asks the controller's own planner (Controller.dryRun), and says why. Writes nothing.
 import type { Options } from './cli/flags.ts';
-import { Controller } from './controller/controller.ts';
-import { KubeClient } from './kube/client.ts';
-import { loadKubeAccess } from './kube/kubeconfig.ts';
+import type { KubeClient } from './kube/client.ts';
 import { mayListEverywhere } from './kube/reads.ts';
-import type { EventRecorder } from './kube/events.ts';
 import { createLogger } from './log.ts';
-import { kindTableFor, settingsFrom } from './operator.ts';
-import { loadPolicySchema } from './policy-schema.ts';
+import { readOnlyController } from './read-only-controller.ts';
 import { renderNamespace, renderSource, renderTarget, type SourceExplanation, type TargetExplanation } from './engine/explain.ts';
 import type { KindSpec } from './model/kinds.ts';
 import { policyGroup } from './api/replication-policy.ts';
@@ -43,8 +39,7 @@ export async function runExplain(o: Options, out: NodeJS.WritableStream = proces
   // The caches' retries are noise for a one-shot command (stdout is the explanation, parsed with -o json): a sync
   // that does not complete ends in a StartupError naming each failure, which is printed below.
   const log = createLogger({ level: 'error', format: o.logFormat, stream: new Writable({ write: (_c, _e, done) => done() }) });
-  const client = new KubeClient(await loadKubeAccess(o.kubeconfig, process.env, o.context));
-  const kinds = await kindTableFor(client, o);
+  const { client, kinds, controller } = await readOnlyController(o, log);
   const [what, ref] = o.args as [string, string];
   const namespaceMode = ['namespace', 'namespaces', 'ns'].includes(what.toLowerCase());
   const spec = kinds.specs.find((s) => [s.kind.toLowerCase(), s.plural].includes(what.toLowerCase()) || `${s.kind.toLowerCase()}s` === what.toLowerCase());
@@ -67,11 +62,6 @@ export async function runExplain(o: Options, out: NodeJS.WritableStream = proces
     out.write(o.output === 'json' ? `${JSON.stringify({ subject, visible: false, notVisible: hidden, message }, null, 2)}\n` : `${message}\n`);
     return notVisibleExit;
   }
-  const silent = { record: () => undefined } as unknown as EventRecorder;
-  const controller = new Controller(client, {
-    kinds, validatePolicySpec: loadPolicySchema(), settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,
-    cacheSyncTimeoutMs: o.cacheSyncTimeoutMs,
-  });
   try {
     try {
       await controller.syncCaches();

@@ -2,13 +2,8 @@
 // reconcile would create, update or delete and why. Writes nothing (not even Events). An update that only moves a
 // replica to another rule (provenance and bookkeeping) is a take-over, not a change of what it holds.
 import type { Options } from './cli/flags.ts';
-import { Controller } from './controller/controller.ts';
-import { KubeClient } from './kube/client.ts';
-import { loadKubeAccess } from './kube/kubeconfig.ts';
-import type { EventRecorder } from './kube/events.ts';
 import { createLogger } from './log.ts';
-import { kindTableFor, settingsFrom } from './operator.ts';
-import { loadPolicySchema } from './policy-schema.ts';
+import { readOnlyController } from './read-only-controller.ts';
 import { parseRefKey, formatRef } from './model/objects.ts';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
@@ -19,12 +14,7 @@ import { readObject } from './kube/reads.ts';
 
 export async function runPlan(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const log = createLogger({ level: 'error', format: o.logFormat });
-  const client = new KubeClient(await loadKubeAccess(o.kubeconfig, process.env, o.context));
-  const silent = { record: () => undefined } as unknown as EventRecorder;
-  const kinds = await kindTableFor(client, o);
-  const controller = new Controller(client, {
-    kinds, validatePolicySpec: loadPolicySchema(), settings: settingsFrom(o, log), concurrency: 1, resyncPeriodMs: o.resyncPeriodMs, log, events: silent,
-  });
+  const { client, kinds, controller } = await readOnlyController(o, log);
   await controller.syncCaches();
   let invalid = 0;
   if (o.filename) {

@@ -7,7 +7,7 @@ import type { Plan } from '../engine/plan.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Logger } from '../log.ts';
-import { canonical } from '../engine/desired.ts';
+import { canonical } from '../model/canonical.ts';
 import { policyApiVersion, type PolicyStatus, type ReplicationPolicy } from '../api/replication-policy.ts';
 import { compilePolicy, type CompiledPolicy, type CompileResult, type SpecValidator } from '../rules/policy-rules.ts';
 import { patchPolicyStatus } from '../kube/writer.ts';

@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { builtinKinds as K, genericKind, type Kind } from '../model/kinds.ts';
+import { canonical } from '../model/canonical.ts';
 import { sha256Hex } from '../model/sha256.ts';
 import type { KubeObject } from '../model/objects.ts';
 import type { PushRule } from '../rules/types.ts';
 import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
 import {
-  canonical, clearedPullTarget, contentHash, desiredPullTarget, desiredPushReplica, differs, mergeData, needsRecreate,
+  clearedPullTarget, contentHash, desiredPullTarget, desiredPushReplica, differs, mergeData, needsRecreate,
   strippedReplica,
 } from './desired.ts';
 import { classify } from './ownership.ts';

@@ -6,16 +6,10 @@ import type { PushRule, Tier } from '../rules/types.ts';
 import { ruleLabel } from '../rules/rule-id.ts';
 import { annotations as A, lastAppliedAnnotation, mittwaldPrefix, ourPrefix, provenance as P, reflector as R, reflectorPrefix, volatileAnnotations } from '../rules/vocabulary.ts';
 import { replicatedKeys } from './ownership.ts';
+import { canonical } from '../model/canonical.ts';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
-/** JSON with sorted object keys, so that equal content compares equal. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v);
-}
 
 const hashes = new WeakMap<KubeObject, string>();
 

@@ -3,7 +3,7 @@
 // that moving replicas from annotations to policies (`migrate`) plans no change of what any replica holds.
 import { contentFields, type KindSpec } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
-import { canonical } from './desired.ts';
+import { canonical } from '../model/canonical.ts';
 import type { Write } from './plan.ts';
 import { annotations as A, ourPrefix, reflector as R } from '../rules/vocabulary.ts';
 

@@ -5,6 +5,7 @@ import type { LabelSelectorObject, PolicySpec, ReplicationPolicy } from '../api/
 import { policyApiVersion } from '../api/replication-policy.ts';
 import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject } from '../model/objects.ts';
+import { canonical } from '../model/canonical.ts';
 import { sha256Hex } from '../model/sha256.ts';
 import { declaresPull, pushRuleFromAnnotations } from './annotation-rules.ts';
 import type { LabelSelector } from './selector.ts';
@@ -174,12 +175,6 @@ function specOf(rule: PushRule, targets: Targets, settings: Settings): Converted
   };
 }
 
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  return JSON.stringify(v);
-}
-
 /**
  * The policies that replace `sources`' push annotations: one per source namespace, kind, target set and carry
  * options (one kind per policy: names apply to every kind of a policy, and would pick up unannotated namesakes),
@@ -191,7 +186,7 @@ export function migrationFor(sources: readonly { spec: KindSpec; obj: KubeObject
   for (const { spec, obj } of sources) {
     const c = convert(spec, obj, settings, notExpressible);
     if (!c) continue;
-    const key = stableJson(c.spec);
+    const key = canonical(c.spec);
     const g = groups.get(key) ?? { spec: c.spec, names: [], kind: c.kind, namespace: c.namespace };
     g.names.push(c.name);
     groups.set(key, g);
