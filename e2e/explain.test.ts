@@ -1,6 +1,7 @@
-// `kubectl replicator explain` as a user runs it: the plugin on PATH, kubectl from the test control plane, the
-// operator running with the same flags. One case per reason, -o json parsed, a tenant told what it cannot read, and
-// no Secret value in anything printed.
+// `kubectl replicator explain` as a user runs it: the plugin on PATH, kubectl from the test control plane, and the
+// operator running as its chart installs it, with its own release (so that the settings it publishes, which explain
+// plans with, are its own). One case per reason, -o json parsed, a tenant told what it cannot read, and no Secret
+// value in anything printed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,9 @@ import { resolveBinaries } from '../tools/controlplane/binaries.ts';
 import { admin, b64, controlPlaneInfo, createNamespace, grantNamespaceAdmin, uniqueName, userKubeConfig, waitFor } from '../test/support/cluster.ts';
 import { SecretValues } from '../test/support/secret-values.ts';
 import { kubectl, OperatorProcess } from './support/process.ts';
+import { chartIdentity, withChartArgs, type ChartIdentity } from '../test/support/chart-identity.ts';
 import type { NamespaceExplanation, SourceExplanation, TargetExplanation } from '../src/engine/explain.ts';
+import type { SettingsOrigin } from '../src/explain-command.ts';
 
 const c = admin();
 const run = uniqueName('explain');
@@ -17,7 +20,10 @@ const ns = {
   src: `${run}-src`, platform: `${run}-platform`, a: `${run}-a`, b: `${run}-b`, deny: `${run}-deny`, excl: `${run}-excl`, prot: `${run}-prot`, own: `${run}-own`,
 };
 const settings = [`--exclude-namespaces=${ns.excl}`, `--protected-namespaces=kube-system,kube-public,kube-node-lease,${ns.prot}`];
-const operator = new OperatorProcess('explain', settings);
+let operator: OperatorProcess;
+let identity: ChartIdentity;
+/** Explain plans with the settings this suite's operator published (none of the flags above are given to it). */
+let fromOperator: string;
 const secrets = new SecretValues();
 const password = secrets.make('explain-password');
 const printed: string[] = [];
@@ -47,8 +53,8 @@ function replicator(args: string[], kubeconfig = controlPlaneInfo().kubeconfig):
   return { out, err: r.stderr, code };
 }
 
-const explain = (what: string, ...flags: string[]) => replicator(['explain', 'secret', what, ...settings, ...flags]);
-const json = (what: string, ...flags: string[]) => JSON.parse(explain(what, '-o', 'json', ...flags).out) as { target?: TargetExplanation; source: SourceExplanation | null };
+const explain = (what: string, ...flags: string[]) => replicator(['explain', 'secret', what, fromOperator, ...flags]);
+const json = (what: string, ...flags: string[]) => JSON.parse(explain(what, '-o', 'json', ...flags).out) as { target?: TargetExplanation; source: SourceExplanation | null; settings: SettingsOrigin };
 
 function secret(namespace: string, name: string, annotations: Record<string, string> = {}): Promise<unknown> {
   return c.core.createNamespacedSecret({ namespace, body: { metadata: { name, annotations }, data: { password: b64(password) } } });
@@ -56,6 +62,10 @@ function secret(namespace: string, name: string, annotations: Record<string, str
 
 beforeAll(async () => {
   plugins = pluginDir();
+  identity = await chartIdentity(run);
+  fromOperator = `--operator-namespace=${identity.namespace}`;
+  operator = new OperatorProcess('explain', withChartArgs(settings, identity), await identity.kubeconfigFile());
+  operator.env = { POD_NAMESPACE: identity.namespace };
   for (const n of [ns.src, ns.platform, ns.a, ns.b, ns.excl, ns.prot, ns.own]) await createNamespace(c, n);
   await createNamespace(c, ns.deny, { 'kube-replicator.io/replication': 'deny' });
   // A Secret of the namespace's own, not a replica: a push does not take it over.
@@ -78,6 +88,7 @@ spec:
   targets: ${p.targets}
 `).join('---\n'));
   await operator.start();
+  await waitFor('the operator to publish its settings', async () => Boolean(await c.core.readNamespacedConfigMap({ namespace: identity.namespace, name: identity.settingsConfigMap }).catch(() => undefined)));
   await waitFor('the replica in a', async () => (await c.core.readNamespacedSecret({ namespace: ns.a, name: 'creds' }).catch(() => undefined))?.metadata?.labels?.['kube-replicator.io/replica'] === 'true');
 });
 
@@ -142,9 +153,11 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
     expect(out).toContain(`not created: NotSelected: ReplicationPolicy ${policies[1]} selects namespaces by label "kube-replicator.io/team" but ${ns.a} lacks kube-replicator.io/team`);
   });
 
-  it('a namespace that has not opted in (under --require-namespace-opt-in)', () => {
+  it('a namespace that has not opted in (a what-if: a planning flag given replaces the operator\'s, and is named)', () => {
     const { out } = explain(`${ns.a}/creds`, '--require-namespace-opt-in');
     expect(out).toContain(`not replicated: NotOptedIn: namespace ${ns.a} has not opted in`);
+    expect(out).toContain('; replaced here by --require-namespace-opt-in\n');
+    expect(json(`${ns.a}/creds`, '--require-namespace-opt-in').settings).toMatchObject({ from: 'operator', overridden: ['require-namespace-opt-in'] });
   });
 
   it('no rule at all', () => {
@@ -162,14 +175,33 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
   });
 
   it('explain namespace: what is replicated into it, and what is refused there with the reason', () => {
-    const { out, code } = replicator(['explain', 'namespace', ns.a, ...settings]);
+    const { out, code } = replicator(['explain', 'namespace', ns.a, fromOperator]);
     expect(code).toBe(0);
     expect(out).toContain(`inSync   Secret ${ns.a}/creds  (annotation:Secret/${ns.src}/creds)`);
     expect(out).toContain(`refused  Secret ${ns.a}/puller  SourceNotAvailable: source ${ns.src}/private does not exist or does not permit replication`);
-    const deny = JSON.parse(replicator(['explain', 'ns', ns.deny, '-o', 'json', ...settings]).out) as NamespaceExplanation;
+    const deny = JSON.parse(replicator(['explain', 'ns', ns.deny, '-o', 'json', fromOperator]).out) as NamespaceExplanation;
     expect(deny).toMatchObject({ namespace: ns.deny, visible: true, counts: { inSync: 0, pending: 0, refused: 1 } });
     expect(deny.objects).toEqual([expect.objectContaining({ target: `Secret ${ns.deny}/creds`, state: 'refused', reason: 'DenyLabel' })]);
-    expect(replicator(['explain', 'namespace', `${run}-missing`]).code).toBe(3);
+    expect(replicator(['explain', 'namespace', `${run}-missing`, fromOperator]).code).toBe(3);
+  });
+
+  it('plans with the running operator\'s settings, which it publishes once and rewrites only when they change', async () => {
+    const cm = await c.core.readNamespacedConfigMap({ namespace: identity.namespace, name: identity.settingsConfigMap });
+    expect(cm.data).toMatchObject({ 'exclude-namespaces': ns.excl, 'protected-namespaces': `kube-system,kube-public,kube-node-lease,${ns.prot},${identity.namespace}` });
+    expect(cm.metadata?.labels?.['kube-replicator.io/operator-settings']).toBe('true');
+    const { out } = explain(`${ns.excl}/creds`);
+    expect(out).toContain(`\nsettings: the operator's, published in ConfigMap ${identity.namespace}/${identity.settingsConfigMap} by kube-replicator `);
+    // The same settings after a restart: no write.
+    await operator.kill('SIGTERM');
+    await operator.start();
+    await waitFor('the restarted operator to check its published settings', async () => operator.logs().split('the published settings are current').length === 2);
+    expect((await c.core.readNamespacedConfigMap({ namespace: identity.namespace, name: identity.settingsConfigMap })).metadata?.resourceVersion).toBe(cm.metadata?.resourceVersion);
+  });
+
+  it('says where no operator published its settings, rather than planning with guessed ones', () => {
+    const { out, code } = replicator(['explain', 'secret', `${ns.a}/creds`, `--operator-namespace=${ns.b}`]);
+    expect(code).toBe(2);
+    expect(out).toContain(`explain: no ConfigMap labelled kube-replicator.io/operator-settings=true in namespace ${ns.b}`);
   });
 
   it('a tenant who may not read every namespace is told what is not visible, and nothing else', async () => {

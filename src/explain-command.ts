@@ -1,10 +1,12 @@
 // `kube-replicator explain <kind> <namespace>/<name>` and `explain namespace <name>` (also `kubectl replicator explain …`): reads the cluster with
 // the caller's kubeconfig, asks the controller's own planner (Controller.dryRun), and says why. Writes nothing.
-import type { Options } from './cli/flags.ts';
-import type { KubeClient } from './kube/client.ts';
+import { parseArgs, type Options } from './cli/flags.ts';
+import { ApiError, type KubeClient } from './kube/client.ts';
 import { mayListEverywhere } from './kube/reads.ts';
 import { createLogger } from './log.ts';
-import { readOnlyController } from './read-only-controller.ts';
+import { callerClient, readOnlyController } from './read-only-controller.ts';
+import { AmbiguousSettings, findPublishedSettings } from './kube/settings-configmap.ts';
+import { operatorSettingsLabel, versionKey, withPublished } from './cli/published-settings.ts';
 import { renderNamespace, renderSource, renderTarget, type SourceExplanation, type TargetExplanation } from './engine/explain.ts';
 import type { KindSpec } from './model/kinds.ts';
 import { policyGroup } from './api/replication-policy.ts';
@@ -35,11 +37,62 @@ async function invisible(client: KubeClient, needed: Access[]): Promise<string[]
 
 const groupOf = (spec: KindSpec) => (spec.apiVersion.includes('/') ? spec.apiVersion.split('/')[0]! : '');
 
-export async function runExplain(o: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+/** Whose settings an explanation was planned with. */
+export interface SettingsOrigin {
+  from: 'operator' | 'flags';
+  /** `<namespace>/<name>` of the ConfigMap the operator published them in. */
+  configMap?: string;
+  operatorVersion?: string;
+  /** Planning flags given on this command line, which replace the operator's (a what-if). */
+  overridden?: string[];
+  message: string;
+}
+
+class SettingsError extends Error {}
+
+/**
+ * The options to plan with: the running operator's published planning flags, with the caller's own on top. Without
+ * published settings (none readable, or none published) the caller's flags alone, and the answer says so.
+ */
+async function operatorOptions(client: KubeClient, o: Options): Promise<{ options: Options; origin: SettingsOrigin }> {
+  const fallback = (why: string) => ({ options: o, origin: { from: 'flags' as const, message: `${why}: planned with this command's flags` } });
+  let found;
+  try {
+    found = await findPublishedSettings(client, { label: operatorSettingsLabel, namespace: o.operatorNamespace, name: o.given.includes('settings-configmap') ? o.settingsConfigMap : undefined });
+  } catch (e) {
+    if (e instanceof AmbiguousSettings) throw new SettingsError(e.message);
+    if (e instanceof ApiError && e.status === 403) return fallback(`you may not list ConfigMaps${o.operatorNamespace ? ` in ${o.operatorNamespace}` : ' in every namespace'}, where the operator publishes its settings`);
+    throw e;
+  }
+  if (!found) {
+    if (o.operatorNamespace) throw new SettingsError(`no ConfigMap labelled ${operatorSettingsLabel}=true in namespace ${o.operatorNamespace}: is the operator running there (and at least at version 0.2.0)?`);
+    return fallback(`no operator has published its settings (a ConfigMap labelled ${operatorSettingsLabel}=true)`);
+  }
+  const given = o.given.map((g) => `--${g}=${o.flags[g]}`);
+  const w = withPublished(found.data, given, o.given);
+  const options = { ...parseArgs([o.command, ...o.args, ...w.argv]), output: o.output };
+  const version = found.data[versionKey];
+  const message = `the operator's, published in ConfigMap ${found.from}${version ? ` by kube-replicator ${version}` : ''}`
+    + (w.overridden.length ? `; replaced here by ${w.overridden.map((f) => `--${f}`).join(', ')}` : '')
+    + (w.unknown.length ? `; not known to this version, so not applied: ${w.unknown.join(', ')}` : '');
+  return { options, origin: { from: 'operator', configMap: found.from, ...(version ? { operatorVersion: version } : {}), ...(w.overridden.length ? { overridden: w.overridden } : {}), message } };
+}
+
+export async function runExplain(given: Options, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   // The caches' retries are noise for a one-shot command (stdout is the explanation, parsed with -o json): a sync
   // that does not complete ends in a StartupError naming each failure, which is printed below.
-  const log = createLogger({ level: 'error', format: o.logFormat, stream: new Writable({ write: (_c, _e, done) => done() }) });
-  const { client, kinds, controller } = await readOnlyController(o, log);
+  const log = createLogger({ level: 'error', format: given.logFormat, stream: new Writable({ write: (_c, _e, done) => done() }) });
+  const caller = await callerClient(given);
+  let o: Options;
+  let settings: SettingsOrigin;
+  try {
+    ({ options: o, origin: settings } = await operatorOptions(caller, given));
+  } catch (e) {
+    if (!(e instanceof SettingsError)) throw e;
+    process.stderr.write(`explain: ${e.message}\n`);
+    return 2;
+  }
+  const { client, kinds, controller } = await readOnlyController(o, log, caller);
   const [what, ref] = o.args as [string, string];
   const namespaceMode = ['namespace', 'namespaces', 'ns'].includes(what.toLowerCase());
   const spec = kinds.specs.find((s) => [s.kind.toLowerCase(), s.plural].includes(what.toLowerCase()) || `${s.kind.toLowerCase()}s` === what.toLowerCase());
@@ -70,18 +123,20 @@ export async function runExplain(o: Options, out: NodeJS.WritableStream = proces
       process.stderr.write(`explain: ${e.message}\n`);
       return 1;
     }
+    const settingsLine = `settings: ${settings.message}\n`;
     if (!spec) {
       const n = await controller.explainNamespace(namespace, salt);
-      out.write(o.output === 'json' ? `${JSON.stringify(n, null, 2)}\n` : renderNamespace(n));
+      out.write(o.output === 'json' ? `${JSON.stringify({ ...n, settings }, null, 2)}\n` : renderNamespace(n) + settingsLine);
       return n.visible ? 0 : notVisibleExit;
     }
     const target = { kind: spec.kind, namespace, name };
     const asTarget: TargetExplanation | undefined = await controller.explainTarget(target, salt);
     const asSource: SourceExplanation | undefined = await controller.explainSource(target);
-    if (o.output === 'json') out.write(`${JSON.stringify({ target: asTarget, source: asSource ?? null }, null, 2)}\n`);
+    if (o.output === 'json') out.write(`${JSON.stringify({ target: asTarget, source: asSource ?? null, settings }, null, 2)}\n`);
     else {
       if (asTarget) out.write(renderTarget(asTarget));
       if (asSource) out.write(renderSource(asSource));
+      out.write(settingsLine);
     }
   } finally {
     await controller.stop();

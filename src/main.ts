@@ -1,17 +1,13 @@
 #!/usr/bin/env node
 // kube-replicator CLI: `run` (default), `plan`, `explain`, `migrate`, `version`. Also run as `kubectl-replicator` (a kubectl plugin).
-import { readFileSync } from 'node:fs';
 import { parseArgs, usage, UsageError, type Options } from './cli/flags.ts';
 import { loadKubeAccess } from './kube/kubeconfig.ts';
 import { createLogger } from './log.ts';
 import { startOperator, type Operator } from './operator.ts';
 import { StartupError } from './kube/startup-error.ts';
 import { ExtraKindError } from './kube/discovery.ts';
+import { version } from './version.ts';
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 async function run(o: Options): Promise<void> {
   const log = createLogger({ level: o.logLevel, format: o.logFormat });

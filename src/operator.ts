@@ -16,6 +16,9 @@ import { discoverExtraKinds } from './kube/discovery.ts';
 import { builtinKinds, KindTable } from './model/kinds.ts';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { operatorSettingsLabel, publishedSettings } from './cli/published-settings.ts';
+import { publishSettings } from './kube/settings-configmap.ts';
+import { version } from './version.ts';
 
 /** The Pod's namespace when running in-cluster. */
 function inClusterNamespace(): string | undefined {
@@ -55,6 +58,24 @@ export function settingsFrom(o: Options, log?: Logger): Settings {
 /** The kinds this operator replicates: the enabled built-ins, and the extras once discovery has checked them. */
 export async function kindTableFor(client: KubeClient, o: Options): Promise<KindTable> {
   return new KindTable([...o.kinds.map((k) => builtinKinds[k]), ...await discoverExtraKinds(client, o.extraKinds)]);
+}
+
+/**
+ * Publishes the planning settings for explain (best effort: explain says when it found none). Only a working
+ * operator (the leader) writes, so that during a rolling upgrade the new settings win once the new leader works.
+ */
+function publish(client: KubeClient, o: Options, log: Logger): void {
+  const namespace = ownNamespace();
+  if (!o.settingsConfigMap) return;
+  if (!namespace) {
+    log.info('settings not published for explain: the operator\'s own namespace is unknown (not in a Pod, no POD_NAMESPACE)');
+    return;
+  }
+  const where = { configMap: `${namespace}/${o.settingsConfigMap}` };
+  publishSettings(client, namespace, o.settingsConfigMap, publishedSettings(o.flags, namespace, version()), operatorSettingsLabel).then(
+    (wrote) => log.info(wrote ? 'published the settings for explain' : 'the published settings are current', where),
+    (e: unknown) => log.warn('could not publish the settings for explain (it will use its own flags)', { ...where, error: (e as Error).message }),
+  );
 }
 
 export interface Operator {
@@ -111,6 +132,7 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
         log.info('became the leader', { identity, lease: o.leaderElectionId });
         metrics.leader.set(1);
         controller.startWorking();
+        publish(client, o, log);
       },
       onStoppedLeading: () => {
         metrics.leader.set(0);
@@ -123,6 +145,7 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
   } else {
     await controller.start();
     metrics.leader.set(1);
+    publish(client, o, log);
   }
   void client.warm(o.concurrency);
   return {

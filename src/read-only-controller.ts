@@ -10,8 +10,13 @@ import type { KindTable } from './model/kinds.ts';
 import { kindTableFor, settingsFrom } from './operator.ts';
 import { loadPolicySchema } from './policy-schema.ts';
 
-export async function readOnlyController(o: Options, log: Logger): Promise<{ client: KubeClient; kinds: KindTable; controller: Controller }> {
-  const client = new KubeClient(await loadKubeAccess(o.kubeconfig, process.env, o.context));
+/** The caller's client, from its kubeconfig (--kubeconfig, --context). */
+export async function callerClient(o: Options): Promise<KubeClient> {
+  return new KubeClient(await loadKubeAccess(o.kubeconfig, process.env, o.context));
+}
+
+export async function readOnlyController(o: Options, log: Logger, caller?: KubeClient): Promise<{ client: KubeClient; kinds: KindTable; controller: Controller }> {
+  const client = caller ?? await callerClient(o);
   const kinds = await kindTableFor(client, o);
   const silent = { record: () => undefined } as unknown as EventRecorder;
   const controller = new Controller(client, {

@@ -73,7 +73,8 @@ describe('Helm chart', () => {
       'ClusterRole/kube-replicator', 'ClusterRole/kube-replicator-grantable', 'ClusterRole/kube-replicator-rbac-manage',
       'ClusterRoleBinding/kube-replicator', 'ClusterRoleBinding/kube-replicator-grantable', 'ClusterRoleBinding/kube-replicator-rbac-manage',
       'ConfigMap/kube-replicator/kube-replicator-protect-replicas', 'CustomResourceDefinition/replicationpolicies.kube-replicator.io', 'Deployment/kube-replicator/kube-replicator', 'PodDisruptionBudget/kube-replicator/kube-replicator',
-      'Role/kube-replicator/kube-replicator-leader-election', 'RoleBinding/kube-replicator/kube-replicator-leader-election',
+      'Role/kube-replicator/kube-replicator-leader-election', 'Role/kube-replicator/kube-replicator-settings',
+      'RoleBinding/kube-replicator/kube-replicator-leader-election', 'RoleBinding/kube-replicator/kube-replicator-settings',
       'Service/kube-replicator/kube-replicator-metrics',
       'ServiceAccount/kube-replicator/kube-replicator', 'ServiceAccount/kube-replicator/kube-replicator-rbac-writer',
       'ValidatingAdmissionPolicy/kube-replicator-protect-replicas', 'ValidatingAdmissionPolicyBinding/kube-replicator-protect-replicas',
@@ -94,7 +95,12 @@ describe('Helm chart', () => {
     expect(c.ports).toEqual([{ name: 'http-status', containerPort: 9102, protocol: 'TCP' }]);
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http-status' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http-status' });
-    expect(c.args).toEqual(expect.arrayContaining(['run', '--rbac-writer=kube-replicator-rbac-writer', '--leader-elect']));
+    expect(c.args).toEqual(expect.arrayContaining(['run', '--rbac-writer=kube-replicator-rbac-writer', '--leader-elect', '--settings-configmap=kube-replicator-settings']));
+    // Publishing its settings lets it create ConfigMaps in its namespace, and change or read only the one it names.
+    expect(must(objs, 'Role', 'kube-replicator-settings').rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['kube-replicator-settings'], verbs: ['get', 'update', 'patch'] },
+    ]);
     // Namespaces are the operator's own, not spelled out: a kustomize overlay moving it needs no patch.
     expect(c.args.filter((a: string) => a.includes('kube-replicator/') || a.startsWith('--leader-election-namespace'))).toEqual([]);
     expect(c.args.some((a: string) => a.startsWith('--replicate-'))).toBe(false);
@@ -115,7 +121,7 @@ describe('Helm chart', () => {
     ], { release: 'r1', namespace: 'ops' }), 'r1-kube-replicator');
     expect(c.args).toEqual([
       'run', '--resync-period=1h', '--log-level=debug', '--log-format=plain', '--concurrency=16', '--watch-inactivity=2m', '--cache-sync-timeout=90s', '--pattern-memory-budget=96Mi',
-      '--extra-kinds=networking.k8s.io/v1/NetworkPolicy,v1/LimitRange', '--rbac-writer=r1-kube-replicator-rbac-writer', '--allow-all', '--exclude-namespaces=kube-.*,legacy', '--adopt-existing',
+      '--settings-configmap=r1-kube-replicator-settings', '--extra-kinds=networking.k8s.io/v1/NetworkPolicy,v1/LimitRange', '--rbac-writer=r1-kube-replicator-rbac-writer', '--allow-all', '--exclude-namespaces=kube-.*,legacy', '--adopt-existing',
       '--trusted-rbac-namespaces=platform,ops-.*', '--trusted-source-namespaces=platform', '--protected-namespaces=kube-system,infra-.*',
       '--never-replicate-secret-types=kubernetes.io/service-account-token,bootstrap.kubernetes.io/token,helm.sh/release.v1,example.com/licence',
       '--require-namespace-opt-in', '--permissive',
@@ -133,7 +139,7 @@ describe('Helm chart', () => {
     expect([...rendered].filter((n) => !known.includes(n))).toEqual([]);
     // (--leader-election-namespace: a Pod's own namespace is the default, and the release's.)
     // (-n/--namespace and -o/--output belong to the migrate and explain commands.)
-    const notInPods = ['kubeconfig', 'context', 'status-addr', 'sync-by-content', 'f', 'filename', 'leader-election-namespace', 'n', 'namespace', 'o', 'output'];
+    const notInPods = ['kubeconfig', 'context', 'status-addr', 'sync-by-content', 'f', 'filename', 'leader-election-namespace', 'n', 'namespace', 'o', 'output', 'operator-namespace'];
     expect(known.filter((n) => !rendered.has(n) && !notInPods.includes(n))).toEqual([]);
   });
 

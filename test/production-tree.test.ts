@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { imageNodeFlags } from '../bench/image-node-flags.ts';
 import { freePort } from '../e2e/support/process.ts';
 import { repoRoot } from '../tools/set-version.ts';
-import { chartIdentity, withRbacWriter } from './support/chart-identity.ts';
+import { chartIdentity, withChartArgs } from './support/chart-identity.ts';
 import { admin, b64, createNamespace, decoded, deleteNamespace, maybe, uniqueName, waitFor } from './support/cluster.ts';
 
 const M = 'replicator.v1.mittwald.de/';
@@ -89,7 +89,7 @@ describe('the production tree', () => {
   it('the operator starts from it with the image\'s flags, becomes ready, replicates, and stops on SIGTERM', async () => {
     const identity = await chartIdentity();
     const port = await freePort();
-    operator = node(['dist/main.js', 'run', `--kubeconfig=${await identity.kubeconfigFile()}`, `--status-addr=127.0.0.1:${port}`, ...withRbacWriter([], identity)]);
+    operator = node(['dist/main.js', 'run', `--kubeconfig=${await identity.kubeconfigFile()}`, `--status-addr=127.0.0.1:${port}`, ...withChartArgs([], identity)]);
     const out = outputOf(operator);
     await waitFor(`the operator to be ready (output so far: ${out.text().slice(-500)})`,
       async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 60_000);

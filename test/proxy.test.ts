@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pki } from '../tools/controlplane/pki.ts';
 import { OperatorProcess } from '../e2e/support/process.ts';
-import { chartIdentity, withRbacWriter, type ChartIdentity } from './support/chart-identity.ts';
+import { chartIdentity, withChartArgs, type ChartIdentity } from './support/chart-identity.ts';
 import { admin, b64, controlPlaneInfo, createNamespace, decoded, deleteNamespace, maybe, uniqueName, waitFor } from './support/cluster.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -128,7 +128,7 @@ async function kubeconfig(cluster: Record<string, unknown>): Promise<string> {
 }
 
 async function operator(name: string, file: string, env: Record<string, string> = {}): Promise<OperatorProcess> {
-  const op = new OperatorProcess(name, withRbacWriter([], identity), file);
+  const op = new OperatorProcess(name, withChartArgs([], identity), file);
   op.env = env;
   cleanup.push(() => op.kill());
   await op.start();

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane } from './controlplane/controlplane.ts';
 import { installCrds } from './controlplane/crds.ts';
+import { httpsRequest } from './controlplane/controlplane.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
@@ -32,12 +33,17 @@ const cp = await startControlPlane({ log: (l) => process.stderr.write(`  ${l}\n`
 running.cp = cp;
 if (stopping) await cp.stop();
 await installCrds(cp);
+// The operator's own namespace, as in a Pod: it publishes its settings there, where `kubectl replicator explain`
+// finds them (and, as always, it is protected).
+const ownNamespace = 'kube-replicator';
+const created = await httpsRequest('POST', `${cp.server}/api/v1/namespaces`, cp.adminTls(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ownNamespace } });
+if (created.status !== 201 && created.status !== 409) throw new Error(`creating namespace ${ownNamespace}: HTTP ${created.status}`);
 const bin = dirname(cp.binaries.kubectl);
 const statusAddr = process.env.KR_STATUS_ADDR ?? '127.0.0.1:9102';
 
 const operator = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${cp.kubeconfig}`, '--log-format=plain', `--status-addr=${statusAddr}`, ...process.argv.slice(2)], {
   stdio: ['ignore', 'inherit', 'inherit'],
-  env: { ...process.env, KUBECONFIG: cp.kubeconfig },
+  env: { ...process.env, KUBECONFIG: cp.kubeconfig, POD_NAMESPACE: ownNamespace },
 });
 running.operator = operator;
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveBinaries } from '../../tools/controlplane/binaries.ts';
 import { replicatorAuditEntries, type AuditEntry } from '../../tools/controlplane/audit-log.ts';
 import { controlPlaneInfo, waitFor } from '../../test/support/cluster.ts';
-import { chartIdentity, withRbacWriter } from '../../test/support/chart-identity.ts';
+import { chartIdentity, withChartArgs } from '../../test/support/chart-identity.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -55,7 +55,7 @@ export class OperatorProcess {
     this.statusUrl = `http://127.0.0.1:${port}`;
     const identity = this.kubeconfig ? undefined : await chartIdentity();
     const kubeconfig = this.kubeconfig ?? await identity!.kubeconfigFile();
-    const args = identity ? withRbacWriter(this.args, identity) : this.args;
+    const args = identity ? withChartArgs(this.args, identity) : this.args;
     const out = openSync(this.logFile, 'a');
     this.proc = spawn(process.execPath, [...this.nodeArgs, join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${kubeconfig}`, `--status-addr=127.0.0.1:${port}`, '--log-level=debug', ...args], {
       stdio: ['ignore', out, out], env: { PATH: process.env.PATH, ...this.env },

@@ -5,8 +5,13 @@ const allKinds = ['Secret', 'ConfigMap', 'Role', 'RoleBinding', 'ServiceAccount'
 
 describe('parseArgs: defaults', () => {
   it('runs with mittwald\'s defaults and our safe ones', () => {
-    expect(parseArgs([])).toEqual({
+    const { flags, ...o } = parseArgs([]);
+    expect(flags).toEqual(Object.fromEntries(flagSpecs.map((f) => [f.name, f.default])));
+    expect(o).toEqual({
       command: 'run',
+      given: [],
+      settingsConfigMap: 'kube-replicator-settings',
+      operatorNamespace: undefined,
       kubeconfig: undefined,
       context: undefined,
       resyncPeriodMs: 30 * 60_000,

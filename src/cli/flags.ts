@@ -49,6 +49,13 @@ export interface Options {
   filename?: string;
   /** `migrate -n`: only the sources of this namespace. */
   namespace?: string;
+  /** `run`: the ConfigMap in the operator's own namespace where it publishes its planning settings (explain reads them). */
+  settingsConfigMap: string;
+  /** `explain`: the namespace of the operator whose published settings to use (default: found by label). */
+  operatorNamespace?: string;
+  /** Every flag's value as a string (defaults included), and the names given on the command line. */
+  flags: Record<string, string>;
+  given: string[];
 }
 
 interface FlagSpec {
@@ -88,6 +95,8 @@ export const flagSpecs: FlagSpec[] = [
   { name: 'leader-election-lease-duration', type: 'duration', default: '15s', help: 'how long a standby waits after the last renewal before taking over' },
   { name: 'leader-election-renew-deadline', type: 'duration', default: '10s', help: 'a leader that cannot renew for this long stops (and exits)' },
   { name: 'leader-election-retry-period', type: 'duration', default: '2s', help: 'how often the lease is renewed or tried' },
+  { name: 'settings-configmap', type: 'string', default: 'kube-replicator-settings', help: 'ConfigMap in the operator\'s own namespace where it publishes the settings that decide what it replicates (explain reads them); empty: not published' },
+  { name: 'operator-namespace', type: 'string', default: '', help: 'explain only: the namespace of the operator whose published settings to use; default: the one ConfigMap labelled kube-replicator.io/operator-settings' },
   { name: 'f', type: 'string', default: '', help: 'plan only: a YAML file of ReplicationPolicies to plan as if they were applied' },
   { name: 'filename', type: 'string', default: '', help: 'same as -f' },
   { name: 'n', type: 'string', default: '', help: 'migrate only: read the annotated sources of this namespace only' },
@@ -133,6 +142,7 @@ function parseBoolValue(name: string, v: string): boolean {
 
 export function parseArgs(argv: string[]): Options {
   const values = new Map<string, string>(flagSpecs.map((f) => [f.name, f.default]));
+  const given = new Set<string>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -151,6 +161,7 @@ export function parseArgs(argv: string[]): Options {
     else if (i + 1 < argv.length) value = argv[++i]!;
     else throw new UsageError(`flag needs an argument: -${name}`);
     values.set(name, value);
+    given.add(name);
   }
   const command = positional[0] ?? 'run';
   if (!['run', 'plan', 'explain', 'migrate', 'version', 'help'].includes(command)) throw new UsageError(`unknown command "${command}" (run, plan, explain, migrate, version)`);
@@ -159,7 +170,7 @@ export function parseArgs(argv: string[]): Options {
   if (command !== 'explain' && args.length) throw new UsageError(`unexpected arguments: ${args.join(' ')}`);
   const output = values.get('output') || values.get('o')!;
   if (output !== 'text' && output !== 'json') throw new UsageError(`invalid -o "${output}": text or json`);
-  return { ...toOptions(values), command: command as Options['command'], args, output };
+  return { ...toOptions(values), command: command as Options['command'], args, output, given: [...given] };
 }
 
 function toOptions(v: Map<string, string>): Omit<Options, 'command' | 'args'> {
@@ -201,7 +212,11 @@ function toOptions(v: Map<string, string>): Omit<Options, 'command' | 'args'> {
     ...leaseTimings(v),
     filename: v.get('f') || v.get('filename') || undefined,
     namespace: v.get('n') || v.get('namespace') || undefined,
+    settingsConfigMap: v.get('settings-configmap')!,
+    operatorNamespace: v.get('operator-namespace') || undefined,
     output: 'text',
+    flags: Object.fromEntries(v),
+    given: [],
   };
 }
 

@@ -14,6 +14,8 @@ export interface ChartIdentity {
   namespace: string;
   /** The `--rbac-writer` value the chart's Deployment passes, as <namespace>/<name>. */
   rbacWriter: string;
+  /** The `--settings-configmap` the chart passes (its Role lets the operator change only that ConfigMap). */
+  settingsConfigMap: string;
   /** A fresh kubeconfig with a token for the chart's operator ServiceAccount. */
   kubeConfig(): Promise<KubeConfig>;
   /** The same, written to a file (for operator processes and kubectl). */
@@ -61,6 +63,7 @@ async function install(release: string, grantable: Rule[], values: string[]): Pr
   const args: string[] = deployment!.spec.template.spec.containers[0].args;
   // A bare name is the operator's own namespace: the release's (test operators do not run in a Pod).
   const rbacWriter = qualifyServiceAccount(args.find((a) => a.startsWith('--rbac-writer='))!.slice('--rbac-writer='.length), namespace);
+  const settingsConfigMap = args.find((a) => a.startsWith('--settings-configmap='))!.slice('--settings-configmap='.length);
   const fullname = deployment!.metadata.name;
   const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, ...objects] };
   kubectl(['apply', '-f', '-'], JSON.stringify(list));
@@ -74,6 +77,7 @@ async function install(release: string, grantable: Rule[], values: string[]): Pr
   return {
     namespace,
     rbacWriter,
+    settingsConfigMap,
     kubeConfig,
     async kubeconfigFile() {
       const file = join(controlPlaneInfo().dir, `${fullname}-${process.pid}.kubeconfig`);
@@ -83,7 +87,8 @@ async function install(release: string, grantable: Rule[], values: string[]): Pr
   };
 }
 
-/** The chart's `--rbac-writer` unless the flags name one. */
-export function withRbacWriter(flags: string[], identity: ChartIdentity): string[] {
-  return flags.some((f) => f.startsWith('--rbac-writer')) ? flags : [`--rbac-writer=${identity.rbacWriter}`, ...flags];
+/** The chart's `--rbac-writer` and `--settings-configmap`, unless the flags name their own. */
+export function withChartArgs(flags: string[], identity: ChartIdentity): string[] {
+  const chart = [`--rbac-writer=${identity.rbacWriter}`, `--settings-configmap=${identity.settingsConfigMap}`];
+  return [...chart.filter((c) => !flags.some((f) => f.startsWith(c.slice(0, c.indexOf('='))))), ...flags];
 }

@@ -7,7 +7,7 @@ import { parseArgs } from '../../src/cli/flags.ts';
 import { createLogger } from '../../src/log.ts';
 import { startOperator, type Operator } from '../../src/operator.ts';
 import { accessOf } from './cluster.ts';
-import { chartIdentity, withRbacWriter, type ChartIdentity } from './chart-identity.ts';
+import { chartIdentity, withChartArgs, type ChartIdentity } from './chart-identity.ts';
 
 export interface TestOperator {
   op: Operator;
@@ -20,7 +20,7 @@ export interface TestOperator {
 export async function startTestOperator(flags: string[] = [], identity?: ChartIdentity): Promise<TestOperator> {
   const as = identity ?? await chartIdentity();
   const kc = await as.kubeConfig();
-  const o = parseArgs(['run', '--status-addr=127.0.0.1:0', '--log-level=debug', ...withRbacWriter(flags, as)]);
+  const o = parseArgs(['run', '--status-addr=127.0.0.1:0', '--log-level=debug', ...withChartArgs(flags, as)]);
   const stream = new PassThrough();
   const logs: string[] = [];
   stream.setEncoding('utf8');

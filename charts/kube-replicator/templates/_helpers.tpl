@@ -102,6 +102,7 @@ makes -ies; else -s); the operator reads the real one from discovery.
 - --watch-inactivity={{ .Values.watchInactivity }}
 - --cache-sync-timeout={{ .Values.cacheSyncTimeout }}
 - --pattern-memory-budget={{ .Values.patternMemoryBudget }}
+- --settings-configmap={{ include "kube-replicator.fullname" . }}-settings
 {{- range (include "kube-replicator.builtinKinds" . | fromYamlArray) }}
 {{- if not (index $.Values.replicate .value) }}
 - --{{ .flag }}=false

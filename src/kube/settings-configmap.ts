@@ -1,0 +1,58 @@
+// The operator's published settings (cli/published-settings.ts) as a ConfigMap in its own namespace: written by the
+// leader when it starts working, only when they changed, and found by `explain` by its label.
+import { builtinKinds } from '../model/kinds.ts';
+import { isNotFound, type KubeClient } from './client.ts';
+import { collectionPath, objectPath } from './resources.ts';
+
+interface ConfigMap {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
+  data?: Record<string, string>;
+}
+
+const spec = builtinKinds.ConfigMap;
+
+/** Creates or updates the ConfigMap; no write when it already says the same. Returns whether it wrote. */
+export async function publishSettings(client: KubeClient, namespace: string, name: string, data: Record<string, string>, label: string): Promise<boolean> {
+  const labels = { [label]: 'true', 'app.kubernetes.io/name': 'kube-replicator', 'app.kubernetes.io/component': 'settings' };
+  const path = objectPath(spec, { namespace, name });
+  let live: ConfigMap | undefined;
+  try {
+    live = await client.request<ConfigMap>('GET', path);
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  const body: ConfigMap = { metadata: { name, namespace, labels: { ...live?.metadata.labels, ...labels } }, data };
+  if (!live) {
+    await client.request('POST', collectionPath(spec, namespace), { body: { apiVersion: 'v1', kind: 'ConfigMap', ...body } });
+    return true;
+  }
+  const same = JSON.stringify(Object.entries(live.data ?? {}).sort()) === JSON.stringify(Object.entries(data).sort())
+    && Object.entries(labels).every(([k, v]) => live.metadata.labels?.[k] === v);
+  if (same) return false;
+  body.metadata.resourceVersion = live.metadata.resourceVersion;
+  await client.request('PUT', path, { body: { apiVersion: 'v1', kind: 'ConfigMap', ...body } });
+  return true;
+}
+
+export interface PublishedSettings {
+  /** `<namespace>/<name>` */
+  from: string;
+  data: Record<string, string>;
+}
+
+/**
+ * The published settings explain should use: in `namespace` if given, else the only labelled ConfigMap in the
+ * cluster. More than one is an error that names them (any namespace admin can label a ConfigMap: never pick one).
+ */
+export async function findPublishedSettings(client: KubeClient, o: { label: string; namespace?: string; name?: string }): Promise<PublishedSettings | undefined> {
+  const list = await client.request<{ items: ConfigMap[] }>('GET', collectionPath(spec, o.namespace), { query: { labelSelector: `${o.label}=true` } });
+  const found = list.items.filter((c) => !o.name || c.metadata.name === o.name);
+  const where = (c: ConfigMap) => `${c.metadata.namespace}/${c.metadata.name}`;
+  if (found.length > 1) {
+    throw new AmbiguousSettings(`${found.length} ConfigMaps labelled ${o.label}=true (${found.map(where).join(', ')}): name the operator's with --operator-namespace (and --settings-configmap)`);
+  }
+  const c = found[0];
+  return c && { from: where(c), data: c.data ?? {} };
+}
+
+export class AmbiguousSettings extends Error {}
