@@ -13,6 +13,7 @@ import { kubectl, OperatorProcess } from './support/process.ts';
 import { chartIdentity, withChartArgs, type ChartIdentity } from '../test/support/chart-identity.ts';
 import type { NamespaceExplanation, SourceExplanation, TargetExplanation } from '../src/engine/explain.ts';
 import type { SettingsOrigin } from '../src/explain-command.ts';
+import type { OwnView } from '../src/engine/explain-own.ts';
 
 const c = admin();
 const run = uniqueName('explain');
@@ -74,6 +75,7 @@ beforeAll(async () => {
   await secret(ns.src, 'private'); // no consent to pull
   await secret(ns.src, 'badpattern', { 'replicator.v1.mittwald.de/replicate-to': `${run}-nowhere,${run}-[` });
   await secret(ns.a, 'puller', { 'replicator.v1.mittwald.de/replicate-from': `${ns.src}/private` });
+  await secret(ns.a, 'puller-missing', { 'replicator.v1.mittwald.de/replicate-from': `${ns.src}/missing-${run}` });
   await secret(ns.platform, 'creds');
   await secret(ns.platform, 'registry');
   kubectl(['apply', '-f', '-'], [
@@ -204,18 +206,40 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
     expect(out).toContain(`explain: no ConfigMap labelled kube-replicator.io/operator-settings=true in namespace ${ns.b}`);
   });
 
-  it('a tenant who may not read every namespace is told what is not visible, and nothing else', async () => {
+  it('a tenant who may not read every namespace gets what its own reads show: its objects and their Events, no more', async () => {
     const user = uniqueName('explain-tenant');
     await grantNamespaceAdmin(c, ns.a, user);
     const file = join(controlPlaneInfo().dir, `${user}.kubeconfig`);
     writeFileSync(file, userKubeConfig(user).exportConfig(), { mode: 0o600 });
-    const { out, code } = replicator(['explain', 'secret', `${ns.a}/creds`], file);
-    expect(code).toBe(3);
-    expect(out).toMatch(/^not visible: explaining Secret \S+\/creds needs to list namespaces, replicationpolicies\.kube-replicator\.io, secrets, .* in every namespace, and your identity may not; nothing is guessed\n$/);
-    expect(out).not.toContain(ns.src);
-    const j = JSON.parse(replicator(['explain', 'namespace', ns.a, '-o', 'json'], file).out) as { visible: boolean; notVisible: string[] };
+    const asTenant = (...args: string[]) => replicator(['explain', ...args], file);
+    const replica = asTenant('secret', `${ns.a}/creds`);
+    expect(replica.code).toBe(3);
+    expect(replica.out).toMatch(/^not visible: explaining Secret \S+\/creds needs to list namespaces, replicationpolicies\.kube-replicator\.io, secrets, .* in every namespace, and your identity may not; nothing is guessed\n/);
+    expect(replica.out).toContain(`Secret ${ns.a}/creds: a replica of ${ns.src}/creds by the annotation rule (untrusted), last written 20`);
+    expect(replica.out).toMatch(/keys: password sha256:[0-9a-f]{12}\n/);
+    // A refused pull: the Event the tenant may read, told alike whether the source is missing or has not consented
+    // (the consent check is the source owner's business), as the operator's Events are (#11).
+    const view = async (name: string, source: string) => {
+      let out = '';
+      await waitFor(`kube-replicator's Event on ${name}`, async () => (out = asTenant('secret', `${ns.a}/${name}`).out).includes('SourceNotAvailable'));
+      return out.replaceAll(source, '<source>').replaceAll(name, '<name>').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>')
+        .replace(/sha256:[0-9a-f]{12}/g, '<salted hash>'); // salted afresh for each run
+    };
+    const refused = await view('puller', `${ns.src}/private`);
+    expect(refused).toContain(`Secret ${ns.a}/<name>: pulls from <source> (replicate-from), nothing copied yet; kube-replicator's latest Event on it: Warning SourceNotAvailable: source <source> does not exist or does not permit replication into ${ns.a}`);
+    expect(refused).not.toMatch(/consent:|not permitted|does not set/); // what explain tells whoever may read the source
+    expect(await view('puller-missing', `${ns.src}/missing-${run}`)).toBe(refused);
+    // Where it may read nothing, nothing is said beyond that.
+    const elsewhere = asTenant('secret', `${ns.b}/creds`);
+    expect(elsewhere.out).toMatch(/^not visible: explaining Secret \S+\/creds needs to list .* nothing is guessed\n$/);
+    expect(elsewhere.out).not.toContain(ns.platform);
+    const j = JSON.parse(asTenant('namespace', ns.a, '-o', 'json').out) as OwnView;
     expect(j.visible).toBe(false);
     expect(j.notVisible).toEqual(expect.arrayContaining(['namespaces', 'secrets', 'replicationpolicies.kube-replicator.io']));
+    expect(Object.fromEntries(j.namespaceView!.objects.map((o) => [o.target, o.role]))).toMatchObject({
+      [`Secret ${ns.a}/creds`]: 'replica', [`Secret ${ns.a}/puller`]: 'pullTarget', [`Secret ${ns.a}/puller-missing`]: 'pullTarget',
+    });
+    expect(j.namespaceView!.objects.find((o) => o.target === `Secret ${ns.a}/puller`)!.events[0]).toMatchObject({ type: 'Warning', reason: 'SourceNotAvailable' });
   });
 
   it('no Secret value appears in anything printed', () => {

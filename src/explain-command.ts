@@ -2,7 +2,6 @@
 // the caller's kubeconfig, asks the controller's own planner (Controller.dryRun), and says why. Writes nothing.
 import { parseArgs, type Options } from './cli/flags.ts';
 import { ApiError, type KubeClient } from './kube/client.ts';
-import { mayListEverywhere } from './kube/reads.ts';
 import { createLogger } from './log.ts';
 import { callerClient, readOnlyController } from './read-only-controller.ts';
 import { AmbiguousSettings, findPublishedSettings } from './kube/settings-configmap.ts';
@@ -11,6 +10,10 @@ import { renderNamespace, renderSource, renderTarget, type SourceExplanation, ty
 import type { KindSpec } from './model/kinds.ts';
 import { policyGroup } from './api/replication-policy.ts';
 import { StartupError } from './kube/startup-error.ts';
+import { listEventsBy, listMetadataIfAllowed, mayListEverywhere, readIfAllowed } from './kube/reads.ts';
+import { eventComponent } from './kube/events.ts';
+import { fieldManager } from './kube/writer.ts';
+import { ownNamespaceObjects, ownObject, renderOwnView, type OwnEvent, type OwnInput, type OwnView } from './engine/explain-own.ts';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 
@@ -33,6 +36,38 @@ async function invisible(client: KubeClient, needed: Access[]): Promise<string[]
   const out: string[] = [];
   for (const a of needed) if (!await mayListEverywhere(client, a.group, a.resource)) out.push(a.group ? `${a.resource}.${a.group}` : a.resource);
   return out;
+}
+
+/**
+ * What the caller's own reads show in one namespace: the object (or, for a namespace, every object of the replicated
+ * kinds, as metadata) and kube-replicator's Events there. Undefined when it may read none of it.
+ */
+async function ownReads(client: KubeClient, specs: readonly KindSpec[], namespace: string, one?: { spec: KindSpec; name: string }): Promise<OwnView['namespaceView']> {
+  const unreadable: string[] = [];
+  const events = await listEventsBy(client, namespace, eventComponent);
+  if (events === 'forbidden') unreadable.push(`events in ${namespace}`);
+  const eventsOn = (kind: string, name: string): OwnEvent[] | 'forbidden' => (events === 'forbidden' ? events : events
+    .filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name)
+    .map((e) => ({ type: e.type ?? '', reason: e.reason ?? '', message: e.message ?? '', ...(e.count ? { count: e.count } : {}), at: e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp })));
+  const inputs: OwnInput[] = [];
+  if (one) {
+    const ref = { kind: one.spec.kind, namespace, name: one.name };
+    const live = await readIfAllowed(client, one.spec, ref);
+    if (live === 'forbidden') unreadable.push(`${one.spec.plural} in ${namespace}`);
+    inputs.push({ ref, spec: one.spec, live, events: eventsOn(ref.kind, ref.name), salt });
+  } else {
+    for (const spec of specs) {
+      const items = await listMetadataIfAllowed(client, spec, namespace);
+      if (items === 'forbidden') { unreadable.push(`${spec.plural} in ${namespace}`); continue; }
+      // Metadata only: no content is read, so no key hashes (explain one object for those).
+      const meta = { ...spec, dataMaps: undefined };
+      for (const live of items) inputs.push({ ref: { kind: spec.kind, namespace, name: live.metadata.name }, spec: meta, live, events: eventsOn(spec.kind, live.metadata.name), salt });
+    }
+  }
+  // One object is shown as it is, even absent; a namespace lists what kube-replicator made or spoke of.
+  const objects = one ? inputs.map((i) => ownObject(i, fieldManager)).filter((x) => x !== undefined) : ownNamespaceObjects(inputs, fieldManager);
+  if (!objects.length && unreadable.length === (one ? 2 : specs.length + 1)) return undefined;
+  return { namespace, objects, unreadable };
 }
 
 const groupOf = (spec: KindSpec) => (spec.apiVersion.includes('/') ? spec.apiVersion.split('/')[0]! : '');
@@ -112,7 +147,10 @@ export async function runExplain(given: Options, out: NodeJS.WritableStream = pr
   ]);
   if (hidden.length) {
     const message = `not visible: explaining ${subject} needs to list ${hidden.join(', ')} in every namespace, and your identity may not; nothing is guessed`;
-    out.write(o.output === 'json' ? `${JSON.stringify({ subject, visible: false, notVisible: hidden, message }, null, 2)}\n` : `${message}\n`);
+    const view: OwnView = { subject, visible: false, notVisible: hidden, message };
+    const namespaceView = await ownReads(client, kinds.specs, namespace, spec && { spec, name });
+    if (namespaceView) view.namespaceView = namespaceView;
+    out.write(o.output === 'json' ? `${JSON.stringify(view, null, 2)}\n` : renderOwnView(view));
     return notVisibleExit;
   }
   try {

@@ -3,6 +3,9 @@
 import { hostname } from 'node:os';
 import type { KubeClient } from './client.ts';
 
+/** Who records kube-replicator's Events (`source.component`, `reportingComponent`). */
+export const eventComponent = 'kube-replicator';
+
 export interface InvolvedObject {
   apiVersion: string;
   kind: string;
@@ -68,8 +71,8 @@ export class EventRecorder {
       reason: e.reason,
       message: e.message.slice(0, 1024),
       type: e.type,
-      source: { component: 'kube-replicator' },
-      reportingComponent: 'kube-replicator',
+      source: { component: eventComponent },
+      reportingComponent: eventComponent,
       reportingInstance: this.instance,
       firstTimestamp: ts,
       lastTimestamp: ts,

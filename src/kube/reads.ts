@@ -2,7 +2,7 @@
 // is not in the metadata the watches hold).
 import { builtinKinds, type KindSpec } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
-import { isNotFound, type KubeClient } from './client.ts';
+import { ApiError, isNotFound, type KubeClient } from './client.ts';
 import { acceptMetadataList, collectionPath, objectPath } from './resources.ts';
 
 /** The whole object, or undefined when it does not exist. */
@@ -40,4 +40,48 @@ export async function listMetadata(client: KubeClient, spec: KindSpec, namespace
     cont = page.metadata.continue || undefined;
   } while (cont);
   return items;
+}
+
+/** The whole object; undefined when it does not exist; 'forbidden' when the client may not read it. */
+export async function readIfAllowed(client: KubeClient, spec: KindSpec, ref: ObjectRef): Promise<KubeObject | undefined | 'forbidden'> {
+  try {
+    return await readObject(client, spec, ref);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) return 'forbidden';
+    throw e;
+  }
+}
+
+/** A namespace's objects of a kind as metadata (no value is read); 'forbidden' when the client may not list them. */
+export async function listMetadataIfAllowed(client: KubeClient, spec: KindSpec, namespace: string): Promise<KubeObject[] | 'forbidden'> {
+  try {
+    return await listMetadata(client, spec, namespace);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) return 'forbidden';
+    throw e;
+  }
+}
+
+export interface CoreEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  eventTime?: string;
+  lastTimestamp?: string;
+  firstTimestamp?: string;
+  involvedObject: { kind?: string; name?: string; namespace?: string };
+  source?: { component?: string };
+  reportingComponent?: string;
+}
+
+/** The Events `component` recorded in a namespace; 'forbidden' when the client may not list Events there. */
+export async function listEventsBy(client: KubeClient, namespace: string, component: string): Promise<CoreEvent[] | 'forbidden'> {
+  try {
+    const list = await client.request<{ items: CoreEvent[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, { query: { fieldSelector: `source=${component}` } });
+    return list.items.filter((e) => e.source?.component === component || e.reportingComponent === component);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) return 'forbidden';
+    throw e;
+  }
 }
