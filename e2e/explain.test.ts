@@ -19,6 +19,7 @@ const c = admin();
 const run = uniqueName('explain');
 const ns = {
   src: `${run}-src`, platform: `${run}-platform`, a: `${run}-a`, b: `${run}-b`, deny: `${run}-deny`, excl: `${run}-excl`, prot: `${run}-prot`, own: `${run}-own`,
+  term: `${run}-term`, late: `${run}-late`,
 };
 const settings = [`--exclude-namespaces=${ns.excl}`, `--protected-namespaces=kube-system,kube-public,kube-node-lease,${ns.prot}`];
 let operator: OperatorProcess;
@@ -28,7 +29,9 @@ let fromOperator: string;
 const secrets = new SecretValues();
 const password = secrets.make('explain-password');
 const printed: string[] = [];
-const policies = [`${run}-stronger`, `${run}-registry`];
+const policies = [`${run}-stronger`, `${run}-registry`, `${run}-excluding`, `${run}-rbac`];
+/** Holds ns.term in Terminating until afterAll lets it go. */
+const hold = 'example.com/explain-test-hold';
 
 /** A directory with `kubectl-replicator` as installed from the package, but running the sources. */
 function pluginDir(): string {
@@ -54,7 +57,15 @@ function replicator(args: string[], kubeconfig = controlPlaneInfo().kubeconfig):
   return { out, err: r.stderr, code };
 }
 
-const explain = (what: string, ...flags: string[]) => replicator(['explain', 'secret', what, fromOperator, ...flags]);
+const explainKind = (kind: string, what: string, ...flags: string[]) => replicator(['explain', kind, what, fromOperator, ...flags]);
+const explain = (what: string, ...flags: string[]) => explainKind('secret', what, ...flags);
+
+/** Explains until the answer's first line says `state` (the operator may not have reconciled yet), and returns it. */
+async function explainedAs(kind: string, what: string, state: string): Promise<string> {
+  let out = '';
+  await waitFor(`${kind} ${what} to be explained as "${state}"`, async () => (out = explainKind(kind, what).out).split('\n')[0]!.includes(state));
+  return out;
+}
 const json = (what: string, ...flags: string[]) => JSON.parse(explain(what, '-o', 'json', ...flags).out) as { target?: TargetExplanation; source: SourceExplanation | null; settings: SettingsOrigin };
 
 function secret(namespace: string, name: string, annotations: Record<string, string> = {}): Promise<unknown> {
@@ -78,14 +89,29 @@ beforeAll(async () => {
   await secret(ns.a, 'puller-missing', { 'replicator.v1.mittwald.de/replicate-from': `${ns.src}/missing-${run}` });
   await secret(ns.platform, 'creds');
   await secret(ns.platform, 'registry');
+  await c.core.createNamespacedConfigMap({ namespace: ns.platform, body: { metadata: { name: 'settings' }, data: { 'app.yaml': 'level: info' } } });
+  // The other kinds: a Role, a RoleBinding to `view` and a ServiceAccount, by a policy (trusted: RBAC may be pushed).
+  await c.rbac.createNamespacedRole({ namespace: ns.platform, body: { metadata: { name: 'reader' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] } });
+  await c.rbac.createNamespacedRoleBinding({ namespace: ns.platform, body: {
+    metadata: { name: 'reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns.a }],
+  } });
+  await c.core.createNamespacedServiceAccount({ namespace: ns.platform, body: { metadata: { name: 'reader' } } });
+  // A namespace that stays Terminating (a ConfigMap's finalizer holds it) while a push names it.
+  await createNamespace(c, ns.term);
+  await c.core.createNamespacedConfigMap({ namespace: ns.term, body: { metadata: { name: 'held', finalizers: [hold] } } });
+  await c.core.deleteNamespace({ name: ns.term });
+  await secret(ns.src, 'late-creds', { 'replicator.v1.mittwald.de/replicate-to': ns.term });
   kubectl(['apply', '-f', '-'], [
-    { name: policies[0], names: ['creds'], targets: `{namespaces: [${ns.b}]}` },
-    { name: policies[1], names: ['registry'], targets: '{namespaceSelector: {matchExpressions: [{key: kube-replicator.io/team, operator: Exists}]}}' },
+    { name: policies[0], kinds: 'Secret', names: ['creds'], targets: `{namespaces: [${ns.b}]}` },
+    { name: policies[1], kinds: 'Secret', names: ['registry'], targets: '{namespaceSelector: {matchExpressions: [{key: kube-replicator.io/team, operator: Exists}]}}' },
+    { name: policies[2], kinds: 'ConfigMap', names: ['settings'], targets: `{namespaces: [${ns.a}, ${ns.b}], exclude: [${ns.b}]}` },
+    { name: policies[3], kinds: 'Role, RoleBinding, ServiceAccount', names: ['reader'], targets: `{namespaces: [${ns.a}]}` },
   ].map((p) => `apiVersion: kube-replicator.io/v1alpha1
 kind: ReplicationPolicy
 metadata: {name: ${p.name}}
 spec:
-  kinds: [Secret]
+  kinds: [${p.kinds}]
   source: {namespace: ${ns.platform}, names: [${p.names.join(',')}]}
   targets: ${p.targets}
 `).join('---\n'));
@@ -96,6 +122,7 @@ spec:
 
 afterAll(async () => {
   await operator.kill('SIGTERM');
+  await c.core.patchNamespacedConfigMap({ namespace: ns.term, name: 'held', body: [{ op: 'remove', path: '/metadata/finalizers' }] }).catch(() => undefined);
   for (const p of policies) kubectl(['delete', 'replicationpolicy', p, '--ignore-not-found', '--wait=false']);
   for (const n of Object.values(ns)) kubectl(['delete', 'namespace', n, '--ignore-not-found', '--wait=false']);
 });
@@ -187,6 +214,41 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
     expect(replicator(['explain', 'namespace', `${run}-missing`, fromOperator]).code).toBe(3);
   });
 
+  it('a namespace being deleted', () => {
+    const { out } = explain(`${ns.term}/late-creds`);
+    expect(out).toContain(`Secret ${ns.term}/late-creds: not created: Terminating: namespace ${ns.term} is being deleted`);
+  });
+
+  it('a namespace the policy excludes, and a ConfigMap replica with its keys hashed', async () => {
+    expect(explainKind('configmap', `${ns.b}/settings`).out).toContain(`ConfigMap ${ns.b}/settings: not created: ExcludedByRule: ReplicationPolicy ${policies[2]} excludes ${ns.b} (`);
+    const out = await explainedAs('configmap', `${ns.a}/settings`, 'in sync');
+    expect(out).toContain(`ConfigMap ${ns.a}/settings: in sync: replicated by the policy/${policies[2]} rule from ${ns.platform}/settings (trusted)`);
+    expect(out).toMatch(/\n {4}app\.yaml: (sha256:[0-9a-f]{12}) \/ \1\n/);
+  });
+
+  it.each([
+    ['role', 'Role'], ['rolebinding', 'RoleBinding'], ['serviceaccount', 'ServiceAccount'],
+  ] as const)('a %s replica', async (arg, kind) => {
+    const out = await explainedAs(arg, `${ns.a}/reader`, 'in sync');
+    expect(out).toContain(`${kind} ${ns.a}/reader: in sync: replicated by the policy/${policies[3]} rule from ${ns.platform}/reader (trusted)`);
+    const j = JSON.parse(explainKind(arg, `${ns.a}/reader`, '-o', 'json').out) as { target: TargetExplanation };
+    expect(j.target).toMatchObject({ kind, role: 'replica', outcome: 'InSync', winner: `policy:${policies[3]}:${kind}/${ns.platform}/reader` });
+  });
+
+  it('pending: with the operator stopped, a changed source and a newly labelled namespace are what a reconcile would do', async () => {
+    await operator.kill('SIGTERM');
+    await c.core.patchNamespacedSecret({ namespace: ns.src, name: 'creds', body: [{ op: 'replace', path: '/data/password', value: b64(secrets.make('explain-rotated')) }] });
+    await createNamespace(c, ns.late, { 'kube-replicator.io/team': 'late' });
+    const update = explain(`${ns.a}/creds`).out;
+    expect(update).toContain(`Secret ${ns.a}/creds: pending: a reconcile would update it, by the annotation rule from ${ns.src}/creds (untrusted)`);
+    expect(update).toMatch(/\n {4}password: sha256:[0-9a-f]{12} \/ sha256:[0-9a-f]{12} {2}differs\n/);
+    expect(explain(`${ns.late}/registry`).out).toContain(`Secret ${ns.late}/registry: pending: a reconcile would create it, by the policy/${policies[1]} rule from ${ns.platform}/registry (trusted)`);
+    expect(explain(`${ns.src}/creds`).out).toContain('pending (update): 1: ');
+    await operator.start();
+    await explainedAs('secret', `${ns.a}/creds`, 'in sync');
+    await explainedAs('secret', `${ns.late}/registry`, 'in sync');
+  });
+
   it('plans with the running operator\'s settings, which it publishes once and rewrites only when they change', async () => {
     const cm = await c.core.readNamespacedConfigMap({ namespace: identity.namespace, name: identity.settingsConfigMap });
     expect(cm.data).toMatchObject({ 'exclude-namespaces': ns.excl, 'protected-namespaces': `kube-system,kube-public,kube-node-lease,${ns.prot},${identity.namespace}` });
@@ -194,9 +256,11 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
     const { out } = explain(`${ns.excl}/creds`);
     expect(out).toContain(`\nsettings: the operator's, published in ConfigMap ${identity.namespace}/${identity.settingsConfigMap} by kube-replicator `);
     // The same settings after a restart: no write.
+    const checked = () => operator.logs().split('the published settings are current').length - 1;
+    const before = checked();
     await operator.kill('SIGTERM');
     await operator.start();
-    await waitFor('the restarted operator to check its published settings', async () => operator.logs().split('the published settings are current').length === 2);
+    await waitFor('the restarted operator to check its published settings', async () => checked() === before + 1);
     expect((await c.core.readNamespacedConfigMap({ namespace: identity.namespace, name: identity.settingsConfigMap })).metadata?.resourceVersion).toBe(cm.metadata?.resourceVersion);
   });
 
