@@ -18,6 +18,7 @@ const notRunHere: [RegExp, string][] = [
   [/^npm ci && npm run dev/, 'this test runs `npm run dev` (tools/dev.ts) itself, from the tree `npm ci` installed; `npm test` is what runs this test'],
   [/^docker build /, 'no Docker engine here: test/release.test.ts lints the Dockerfile, test/production-tree.test.ts starts the operator from the image\'s production tree'],
   [/\bcosign verify\b/, 'verifies signatures of published artifacts in ghcr.io and Sigstore\'s log, which this machine cannot reach'],
+  [/^kubectl krew install /m, 'needs Krew installed as a kubectl plugin, and the release\'s manifest and archives on GitHub, which this machine cannot reach: test/krew.test.ts builds the archive with tools/krew-archive.ts and installs it with Krew itself'],
 ];
 /** Published artifacts this machine cannot reach (ghcr.io), and what runs instead. */
 const published: [RegExp, string][] = [

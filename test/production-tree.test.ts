@@ -4,12 +4,13 @@
 // the operator starts from it with the image's Node flags, becomes ready and replicates; and a kubeconfig with an
 // exec plugin, which client-node would run, fails saying what to install instead of ERR_MODULE_NOT_FOUND.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageNodeFlags } from '../bench/image-node-flags.ts';
 import { freePort } from '../e2e/support/process.ts';
+import { compileDist, dockerfileInstallFlags, installProductionTree } from '../tools/production-tree.ts';
 import { repoRoot } from '../tools/set-version.ts';
 import { chartIdentity, withChartArgs } from './support/chart-identity.ts';
 import { admin, b64, createNamespace, decoded, deleteNamespace, maybe, uniqueName, waitFor } from './support/cluster.ts';
@@ -21,13 +22,6 @@ const dst = uniqueName('prod-dst');
 const app = mkdtempSync(join(tmpdir(), 'kube-replicator-production-'));
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
 let operator: ChildProcess | undefined;
-
-/** The Dockerfile's production install: `npm ci` with the flags written there. */
-function dockerfileInstallFlags(): string[] {
-  const m = /npm ci (--omit=dev[^&\\\n]*)/.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
-  if (!m) throw new Error('the Dockerfile has no `npm ci --omit=dev ...` line');
-  return m[1]!.trim().split(/\s+/);
-}
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
@@ -46,12 +40,9 @@ function outputOf(p: ChildProcess): { text: () => string; exit: Promise<number |
 }
 
 beforeAll(async () => {
-  for (const f of ['package.json', 'package-lock.json']) cpSync(join(repoRoot, f), join(app, f));
+  installProductionTree(app);
   cpSync(join(repoRoot, 'crds'), join(app, 'crds'), { recursive: true });
-  // npm's cache already holds every package (the repository's own npm ci); the outer `npm test` settings stay out.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
-  execFileSync('npm', ['ci', ...dockerfileInstallFlags(), '--prefer-offline'], { cwd: app, env, stdio: 'pipe' });
-  execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(app, 'dist')], { stdio: 'pipe' });
+  compileDist(join(app, 'dist'));
   await createNamespace(c, src);
   await createNamespace(c, dst);
 }, 300_000);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the linters the tests run (actionlint, promtool, the Dockerfile linter, ...) from pinned Go modules into
+# Builds the Go tools the tests run (actionlint, promtool, the Dockerfile linter, Krew) from pinned Go modules into
 # a cache folder outside the repository. Each tools/linters/<name>/ is its own Go module whose go.mod declares
 # the tool (`go get -tool <pkg>@<version>`); separate modules keep one tool's dependencies from moving another's.
 # The cache key is the module's go.mod + go.sum and its own Go sources (a linter written here, like

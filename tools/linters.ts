@@ -1,4 +1,4 @@
-// The linters the tests run (actionlint, promtool, the Dockerfile linter, ...): each built once from its pinned
+// The linters the tests run (actionlint, promtool, the Dockerfile linter, ...) and Krew: each built once from its pinned
 // Go module in tools/linters/<name>/ by tools/build-linters.sh, then taken from the cache.
 import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';

@@ -31,8 +31,9 @@ export const sites: Site[] = [
   site('README.md', 'image and chart references', String.raw`ghcr\.io/kube-replicator/(?:charts/)?kube-replicator:VERSION\b`),
   site('README.md', 'helm install --version', String.raw`charts/kube-replicator --version VERSION\b`),
   site('README.md', 'the signing identity', String.raw`release\.yml@refs/tags/vVERSION\b`),
+  site('README.md', 'the Krew manifest URL', String.raw`releases/download/vVERSION/replicator\.yaml\b`),
   site('plugins/replicator.yaml', 'the Krew plugin version', '^  version: vVERSION$', 'm'),
-  site('plugins/replicator.yaml', 'the Krew archive', String.raw`releases/download/vVERSION/kubectl-replicator\.tar\.gz`),
+  site('plugins/replicator.yaml', 'the Krew archive', String.raw`releases/download/vVERSION/kubectl-replicator-\{os\}-\{arch\}\.tar\.gz`),
   site('Dockerfile', 'the build command', String.raw`docker build -t ghcr\.io/kube-replicator/kube-replicator:VERSION \.`),
 ];
 
