@@ -203,6 +203,17 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
     });
   });
 
+  it('a source that pull targets name: each with the consent check\'s answer, which the source\'s reader may know', () => {
+    const { out } = explain(`${ns.src}/private`);
+    expect(out).toContain(`Secret ${ns.src}/private: source of 0 rule(s) and 1 pull target(s); 0 in sync, 0 pending, 1 refused`);
+    expect(out).toContain(`refused (ReplicationNotPermitted): 1: ${ns.a}/puller (pull)`);
+    expect(out).toMatch(/e\.g\. .*replicator\.v1\.mittwald\.de\/replication-allowed/);
+  });
+
+  it('a source whose rule has an invalid pattern says so on the rule', () => {
+    expect(explain(`${ns.src}/badpattern`).out).toContain(`InvalidPattern: invalid namespace pattern in the annotations on ${ns.src}/badpattern (it matches nothing): "${run}-[": error parsing regexp`);
+  });
+
   it('explain namespace: what is replicated into it, and what is refused there with the reason', () => {
     const { out, code } = replicator(['explain', 'namespace', ns.a, fromOperator]);
     expect(code).toBe(0);

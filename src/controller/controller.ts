@@ -5,7 +5,7 @@ import type { Kind } from '../model/kinds.ts';
 import type { KubeObject, Namespace, ObjectRef } from '../model/objects.ts';
 import { parseRefKey, refKey, refOf } from '../model/objects.ts';
 import { rfc3339 } from '../model/time.ts';
-import { explainNamespace, explainSource, explainTarget, type NamespaceExplanation, type SourceExplanation, type TargetExplanation } from '../engine/explain.ts';
+import { explainNamespace, explainSource, explainTarget, type NamespaceExplanation, type PullPlan, type SourceExplanation, type TargetExplanation } from '../engine/explain.ts';
 import { declaresPull } from '../rules/annotation-rules.ts';
 import { ruleTargetsNamespace } from '../rules/targeting.ts';
 import { namespaceView } from './event-keys.ts';
@@ -227,13 +227,18 @@ export class Controller {
   /** Where `source` is replicated to, by namespace; undefined when no rule has it as its source. */
   async explainSource(source: ObjectRef): Promise<SourceExplanation | undefined> {
     const rules = this.keys.rules.forSource(refKey(source));
-    if (!rules.length) return undefined;
+    const pulls: PullPlan[] = [];
+    for (const t of this.keys.pullTargetsFor(refKey(source))) {
+      const p = await this.reconciler.dryRun(t);
+      if (p) pulls.push({ target: parseRefKey(t), plan: p });
+    }
+    if (!rules.length && !pulls.length) return undefined;
     const views = [...this.namespaces.values()].map(namespaceView).sort((a, b) => a.name.localeCompare(b.name));
     const plans = new Map<string, Plan | undefined>();
     for (const v of views) {
       if (rules.some((r) => ruleTargetsNamespace(r, v, this.opts.settings))) plans.set(v.name, await this.reconciler.dryRun(refKey({ ...source, namespace: v.name })));
     }
-    return explainSource(source, rules, views, this.opts.settings, (ns) => plans.get(ns));
+    return explainSource(source, rules, views, this.opts.settings, (ns) => plans.get(ns), pulls);
   }
 
   /** Everything replicated into namespace `name`, and everything refused there. */

@@ -62,6 +62,11 @@ export class EventKeys {
     this.d = deps;
   }
 
+  /** The pull targets that name `sourceKey` as their source (explain). */
+  pullTargetsFor(sourceKey: string): string[] {
+    return [...this.pullTargetsOf.get(sourceKey) ?? []].sort();
+  }
+
   /** An object of a replicated kind changed: the rules it declares, the policies that select it, who pulls from it. */
   onObject(kind: string, type: InformerEvent, obj: KubeObject, old: KubeObject | undefined): void {
     const ref = refOf(kind, obj);

@@ -8,7 +8,7 @@ import { defaultSettings, type NamespaceView, type PushRule, type Settings } fro
 import { namespaceReplicationLabel } from '../rules/vocabulary.ts';
 import { explainNamespace, explainSource, explainTarget, hashKeys, notTargeted, renderNamespace, renderSource, renderTarget } from './explain.ts';
 import { sha256Hex } from '../model/sha256.ts';
-import { plan, type Candidate } from './plan.ts';
+import { plan, type Candidate, type Plan } from './plan.ts';
 import { ruleTargetsNamespace } from '../rules/targeting.ts';
 
 const NOW = '2024-01-01T00:00:00Z';
@@ -145,6 +145,33 @@ describe('explainSource', () => {
     const text = renderSource(explainSource(r.source, [r], views, defaultSettings, () => undefined));
     expect(text).toContain('refused (DenyLabel): 25: t0, t1');
     expect(text).toContain('… and 15 more');
+  });
+
+  it('pull targets that name the source, with the consent check\'s answer (the source owner\'s view)', () => {
+    const src = { kind: 'Secret', namespace: 'src', name: 'creds' };
+    const refusedPlan: Plan = { outcome: 'Waiting', notes: [
+      { type: 'Warning', reason: 'SourceNotAvailable', on: { kind: 'Secret', namespace: 'x', name: 'mine' }, message: 'source src/creds does not exist or does not permit replication into x' },
+      { type: 'Warning', reason: 'ReplicationNotPermitted', on: src, message: 'x/mine may not pull: the source does not set replication-allowed' },
+    ] };
+    const s = explainSource(src, [], [], defaultSettings, () => undefined, [
+      { target: { kind: 'Secret', namespace: 'x', name: 'mine' }, plan: refusedPlan },
+      { target: { kind: 'Secret', namespace: 'y', name: 'creds' }, plan: { outcome: 'InSync', notes: [] } },
+    ]);
+    expect(s).toMatchObject({ pulls: 2, counts: { inSync: 1, pending: 0, refused: 1 } });
+    expect(s.namespaces).toEqual([
+      { namespace: 'x', rule: 'pull', target: 'x/mine', state: 'refused', reason: 'ReplicationNotPermitted', message: 'x/mine may not pull: the source does not set replication-allowed' },
+      { namespace: 'y', rule: 'pull', target: 'y/creds', state: 'inSync' },
+    ]);
+    const text = renderSource(s);
+    expect(text).toContain('Secret src/creds: source of 0 rule(s) and 2 pull target(s); 1 in sync, 0 pending, 1 refused');
+    expect(text).toContain('refused (ReplicationNotPermitted): 1: x/mine (pull)');
+  });
+
+  it('a rule with an invalid namespace pattern says so once, not once per namespace', () => {
+    const r = rule({ targets: { patterns: parseNamespacePatterns('a,[') } });
+    const s = explainSource(r.source, [r], [ns('a'), ns('b')], defaultSettings, () => ({ outcome: 'InSync', notes: [] }));
+    expect(s.rules[0]!.invalid).toMatch(/^invalid namespace pattern in the annotations on src\/creds \(it matches nothing\): "\[": /);
+    expect(renderSource(s)).toMatch(/rule annotation \(untrusted\): namespaces "a,\[" {2}InvalidPattern: invalid namespace pattern/);
   });
 });
 

@@ -44,9 +44,16 @@ function whyNotMatched(rule: PushRule, ns: NamespaceView): Reason & { reason: No
   const t = rule.targets;
   const who = ruleName(rule);
   if (t.exclude?.matches(ns.name)) return { reason: 'ExcludedByRule', message: `${who} excludes ${ns.name} (${t.exclude.source})` };
-  const bad = [t, t.within, t.also].flatMap((x) => x?.patterns?.errors ?? []);
-  if (bad.length) return { reason: 'InvalidPattern', message: `invalid namespace pattern in ${who} (it matches nothing): ${bad.map((e) => (e.wholeList ? e.reason : `"${e.element}": ${e.reason}`)).join('; ')}` };
+  const bad = invalidPatterns(rule);
+  if (bad) return { reason: 'InvalidPattern', message: bad };
   return { reason: 'NotSelected', message: `${who} ${describeTargets(t, ns)}` };
+}
+
+/** What is wrong with a rule's namespace patterns (an invalid one matches nothing); undefined when nothing is. */
+function invalidPatterns(rule: PushRule): string | undefined {
+  const t = rule.targets;
+  const bad = [t, t.within, t.also].flatMap((x) => x?.patterns?.errors ?? []);
+  return bad.length ? `invalid namespace pattern in ${ruleName(rule)} (it matches nothing): ${bad.map((e) => (e.wholeList ? e.reason : `"${e.element}": ${e.reason}`)).join('; ')}` : undefined;
 }
 
 /** What the targets ask for, and what `ns` lacks of it (the labels a selector reads, as the namespace has them). */
@@ -232,14 +239,26 @@ export type NamespaceState = 'inSync' | 'pending' | 'refused';
 export interface NamespaceEntry {
   namespace: string;
   state: NamespaceState;
+  /** The push rule's id, or `pull` for a pull target that names the source. */
   rule: string;
+  /** A pull target's `<namespace>/<name>` (its name need not be the source's). */
+  target?: string;
   reason?: string;
   message?: string;
 }
 
+/** A pull target naming the source, and the planner's answer for it. */
+export interface PullPlan {
+  target: ObjectRef;
+  plan: Plan;
+}
+
 export interface SourceExplanation {
   source: string;
-  rules: { rule: string; origin: string; tier: Tier; targets: string }[];
+  /** `invalid`: what is wrong with the rule's namespace patterns (such a pattern matches nothing). */
+  rules: { rule: string; origin: string; tier: Tier; targets: string; invalid?: string }[];
+  /** How many pull targets name the source (their entries are in `namespaces`, with rule `pull`). */
+  pulls: number;
   /** Namespaces by state; a namespace no rule names is not listed. */
   namespaces: NamespaceEntry[];
   counts: Record<NamespaceState, number>;
@@ -249,7 +268,7 @@ export interface SourceExplanation {
  * Every namespace a source's rules name, by state. `planOf` is the planner's answer for the target in a namespace
  * the rule does target (undefined: not planned, e.g. not visible).
  */
-export function explainSource(source: ObjectRef, rules: readonly PushRule[], namespaces: readonly NamespaceView[], settings: Settings, planOf: (ns: string) => Plan | undefined): SourceExplanation {
+export function explainSource(source: ObjectRef, rules: readonly PushRule[], namespaces: readonly NamespaceView[], settings: Settings, planOf: (ns: string) => Plan | undefined, pulls: readonly PullPlan[] = []): SourceExplanation {
   const entries: NamespaceEntry[] = [];
   for (const ns of namespaces) {
     for (const rule of rules) {
@@ -267,12 +286,23 @@ export function explainSource(source: ObjectRef, rules: readonly PushRule[], nam
       } else entries.push({ ...base, state: 'refused', reason: warning?.reason ?? p.outcome, ...(warning ? { message: warning.message } : {}) });
     }
   }
+  for (const { target, plan: p } of pulls) {
+    const base = { namespace: target.namespace, rule: 'pull', target: `${target.namespace}/${target.name}` };
+    // The source owner's view: the consent check's answer (ReplicationNotPermitted, recorded on the source).
+    const warning = p.notes.find((n) => n.type === 'Warning' && n.reason === 'ReplicationNotPermitted') ?? p.notes.find((n) => n.type === 'Warning');
+    if (p.outcome === 'InSync') entries.push({ ...base, state: 'inSync' });
+    else if (p.outcome === 'Written' && !warning) entries.push({ ...base, state: 'pending', reason: p.write ? actionOf(p.write) : p.outcome });
+    else entries.push({ ...base, state: 'refused', reason: warning?.reason ?? p.outcome, ...(warning ? { message: warning.message } : {}) });
+  }
   const counts = { inSync: 0, pending: 0, refused: 0 };
   for (const x of entries) counts[x.state]++;
   return {
     source: formatRef(source),
-    rules: rules.map((r) => ({ rule: r.id, origin: ruleLabel(r.origin), tier: ruleTier(r, settings), targets: targetsText(r.targets) })),
-    namespaces: entries, counts,
+    rules: rules.map((r) => {
+      const invalid = invalidPatterns(r);
+      return { rule: r.id, origin: ruleLabel(r.origin), tier: ruleTier(r, settings), targets: targetsText(r.targets), ...(invalid ? { invalid } : {}) };
+    }),
+    pulls: pulls.length, namespaces: entries, counts,
   };
 }
 
@@ -370,8 +400,9 @@ export function renderTarget(e: TargetExplanation): string {
 }
 
 export function renderSource(s: SourceExplanation): string {
-  const lines = [`${s.source}: source of ${s.rules.length} rule(s); ${s.counts.inSync} in sync, ${s.counts.pending} pending, ${s.counts.refused} refused`];
-  for (const r of s.rules) lines.push(`  rule ${r.origin} (${r.tier}): ${r.targets}`);
+  const pulled = s.pulls ? ` and ${s.pulls} pull target(s)` : '';
+  const lines = [`${s.source}: source of ${s.rules.length} rule(s)${pulled}; ${s.counts.inSync} in sync, ${s.counts.pending} pending, ${s.counts.refused} refused`];
+  for (const r of s.rules) lines.push(`  rule ${r.origin} (${r.tier}): ${r.targets}${r.invalid ? `  InvalidPattern: ${r.invalid}` : ''}`);
   for (const state of ['inSync', 'pending', 'refused'] as const) {
     const groups = new Map<string, NamespaceEntry[]>();
     for (const x of s.namespaces.filter((n) => n.state === state)) {
@@ -379,7 +410,7 @@ export function renderSource(s: SourceExplanation): string {
       groups.set(k, [...(groups.get(k) ?? []), x]);
     }
     for (const [reason, xs] of groups) {
-      const names = xs.slice(0, listed).map((x) => x.namespace).join(', ') + (xs.length > listed ? `, … and ${xs.length - listed} more` : '');
+      const names = xs.slice(0, listed).map((x) => (x.target ? `${x.target} (pull)` : x.namespace)).join(', ') + (xs.length > listed ? `, … and ${xs.length - listed} more` : '');
       lines.push(`  ${state}${reason ? ` (${reason})` : ''}: ${xs.length}: ${names}`);
       if (state === 'refused' && xs[0]?.message) lines.push(`    e.g. ${xs[0].message}`);
     }
