@@ -157,6 +157,13 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
     expect(json(`${ns.own}/creds`).target).toMatchObject({ role: 'other', outcome: 'Conflict' });
   });
 
+  it('how the last writes went: the Events the operator recorded on the object', async () => {
+    let out = '';
+    await waitFor('the TargetConflict Event', async () => (out = explain(`${ns.own}/creds`).out).includes('Events on it'));
+    expect(out).toMatch(/\n {2}kube-replicator's Events on it, newest first:\n {4}\d{4}-\S+ Warning TargetConflict: not replaced by \S+-src\/creds: Secret \S+\/creds already exists and was not made by a replicator/);
+    expect(json(`${ns.own}/creds`).target!.events![0]).toMatchObject({ type: 'Warning', reason: 'TargetConflict' });
+  });
+
   it('a conflict with a stronger rule: the policy wins, the annotation is told why it lost', () => {
     const { out } = explain(`${ns.b}/creds`);
     expect(out).toContain(`in sync: replicated by the policy/${policies[0]} rule from ${ns.platform}/creds (trusted)`);

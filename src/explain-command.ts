@@ -6,14 +6,14 @@ import { createLogger } from './log.ts';
 import { callerClient, readOnlyController } from './read-only-controller.ts';
 import { AmbiguousSettings, findPublishedSettings } from './kube/settings-configmap.ts';
 import { operatorSettingsLabel, versionKey, withPublished } from './cli/published-settings.ts';
-import { renderNamespace, renderSource, renderTarget, type SourceExplanation, type TargetExplanation } from './engine/explain.ts';
+import { newestFirst, renderNamespace, renderSource, renderTarget, type RecordedEvent, type SourceExplanation, type TargetExplanation } from './engine/explain.ts';
 import type { KindSpec } from './model/kinds.ts';
 import { policyGroup } from './api/replication-policy.ts';
 import { StartupError } from './kube/startup-error.ts';
 import { listEventsBy, listMetadataIfAllowed, mayListEverywhere, readIfAllowed } from './kube/reads.ts';
 import { eventComponent } from './kube/events.ts';
 import { fieldManager } from './kube/writer.ts';
-import { ownNamespaceObjects, ownObject, renderOwnView, type OwnEvent, type OwnInput, type OwnView } from './engine/explain-own.ts';
+import { ownNamespaceObjects, ownObject, renderOwnView, type OwnInput, type OwnView } from './engine/explain-own.ts';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 
@@ -38,30 +38,35 @@ async function invisible(client: KubeClient, needed: Access[]): Promise<string[]
   return out;
 }
 
+/** kube-replicator's Events in a namespace, by the object they are on; 'forbidden' when the caller may not list them. */
+async function recordedEvents(client: KubeClient, namespace: string): Promise<((kind: string, name: string) => RecordedEvent[]) | 'forbidden'> {
+  const events = await listEventsBy(client, namespace, eventComponent);
+  if (events === 'forbidden') return events;
+  return (kind, name) => newestFirst(events.filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name)
+    .map((e) => ({ type: e.type ?? '', reason: e.reason ?? '', message: e.message ?? '', ...(e.count ? { count: e.count } : {}), at: e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp })));
+}
+
 /**
  * What the caller's own reads show in one namespace: the object (or, for a namespace, every object of the replicated
  * kinds, as metadata) and kube-replicator's Events there. Undefined when it may read none of it.
  */
 async function ownReads(client: KubeClient, specs: readonly KindSpec[], namespace: string, one?: { spec: KindSpec; name: string }): Promise<OwnView['namespaceView']> {
   const unreadable: string[] = [];
-  const events = await listEventsBy(client, namespace, eventComponent);
-  if (events === 'forbidden') unreadable.push(`events in ${namespace}`);
-  const eventsOn = (kind: string, name: string): OwnEvent[] | 'forbidden' => (events === 'forbidden' ? events : events
-    .filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name)
-    .map((e) => ({ type: e.type ?? '', reason: e.reason ?? '', message: e.message ?? '', ...(e.count ? { count: e.count } : {}), at: e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp })));
+  const eventsOn = await recordedEvents(client, namespace);
+  if (eventsOn === 'forbidden') unreadable.push(`events in ${namespace}`);
   const inputs: OwnInput[] = [];
   if (one) {
     const ref = { kind: one.spec.kind, namespace, name: one.name };
     const live = await readIfAllowed(client, one.spec, ref);
     if (live === 'forbidden') unreadable.push(`${one.spec.plural} in ${namespace}`);
-    inputs.push({ ref, spec: one.spec, live, events: eventsOn(ref.kind, ref.name), salt });
+    inputs.push({ ref, spec: one.spec, live, events: eventsOn === 'forbidden' ? eventsOn : eventsOn(ref.kind, ref.name), salt });
   } else {
     for (const spec of specs) {
       const items = await listMetadataIfAllowed(client, spec, namespace);
       if (items === 'forbidden') { unreadable.push(`${spec.plural} in ${namespace}`); continue; }
       // Metadata only: no content is read, so no key hashes (explain one object for those).
       const meta = { ...spec, dataMaps: undefined };
-      for (const live of items) inputs.push({ ref: { kind: spec.kind, namespace, name: live.metadata.name }, spec: meta, live, events: eventsOn(spec.kind, live.metadata.name), salt });
+      for (const live of items) inputs.push({ ref: { kind: spec.kind, namespace, name: live.metadata.name }, spec: meta, live, events: eventsOn === 'forbidden' ? eventsOn : eventsOn(spec.kind, live.metadata.name), salt });
     }
   }
   // One object is shown as it is, even absent; a namespace lists what kube-replicator made or spoke of.
@@ -169,6 +174,9 @@ export async function runExplain(given: Options, out: NodeJS.WritableStream = pr
     }
     const target = { kind: spec.kind, namespace, name };
     const asTarget: TargetExplanation | undefined = await controller.explainTarget(target, salt);
+    // How its last writes went: the Events the operator recorded on it (explain's reader may list them everywhere).
+    const eventsOn = asTarget?.exists ? await recordedEvents(client, namespace) : 'forbidden';
+    if (asTarget && eventsOn !== 'forbidden') asTarget.events = eventsOn(spec.kind, name);
     const asSource: SourceExplanation | undefined = await controller.explainSource(target);
     if (o.output === 'json') out.write(`${JSON.stringify({ target: asTarget, source: asSource ?? null, settings }, null, 2)}\n`);
     else {

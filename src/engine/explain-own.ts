@@ -7,17 +7,10 @@ import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { formatRef } from '../model/objects.ts';
 import { annotations as A, provenance as P, reflector } from '../rules/vocabulary.ts';
-import { hashKeys, type KeyHashes, type TargetExplanation } from './explain.ts';
+import { hashKeys, newestFirst, renderEvents, type KeyHashes, type RecordedEvent as OwnEvent, type TargetExplanation } from './explain.ts';
 import { classify } from './ownership.ts';
 
-export interface OwnEvent {
-  type: string;
-  reason: string;
-  message: string;
-  /** When it last happened. */
-  at?: string;
-  count?: number;
-}
+export type { RecordedEvent as OwnEvent } from './explain.ts';
 
 export interface OwnObject {
   target: string;
@@ -54,8 +47,6 @@ export interface OwnInput {
   salt: string;
 }
 
-const shown = 5; // Events per object in text; -o json has them all
-
 /** Whether kube-replicator's field manager ever wrote the object: provenance copied by someone else proves nothing. */
 function writtenByOperator(obj: KubeObject, fieldManager: string): boolean {
   const entries = (obj.metadata as { managedFields?: { manager?: string; subresource?: string }[] }).managedFields ?? [];
@@ -66,7 +57,7 @@ export function ownObject(input: OwnInput, fieldManager: string): OwnObject | un
   if (input.live === 'forbidden') return undefined;
   const live = input.live;
   const target = formatRef(input.ref);
-  const events = input.events === 'forbidden' ? [] : [...input.events].sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
+  const events = input.events === 'forbidden' ? [] : newestFirst(input.events);
   const o = classify(live, live ? writtenByOperator(live, fieldManager) : true, input.ref.kind);
   const role: OwnObject['role'] = o.type === 'absent' ? 'absent' : o.type === 'ours' ? 'replica' : o.type === 'pullTarget' ? 'pullTarget' : o.type === 'legacy' ? 'legacyReplica' : 'other';
   const a = live?.metadata.annotations ?? {};
@@ -108,8 +99,7 @@ export function renderOwnView(v: OwnView): string {
       lines.push(`  ${o.target}: ${o.summary}`);
       if (o.keys) lines.push(`    keys: ${Object.entries(o.keys).map(([k, h]) => `${k} ${h}`).join(', ') || 'none'}`);
       if (o.replicaOf?.contentHash) lines.push(`    content hash at the last write: ${o.replicaOf.contentHash}`);
-      for (const e of o.events.slice(0, shown)) lines.push(`    ${e.at ?? '?'} ${e.type} ${e.reason}${e.count && e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`);
-      if (o.events.length > shown) lines.push(`    … and ${o.events.length - shown} earlier Events (-o json has them all)`);
+      lines.push(...renderEvents(o.events, '    '));
     }
     if (!n.objects.length) lines.push('  nothing kube-replicator made or spoke of');
     for (const u of n.unreadable) lines.push(`  not visible: ${u}`);

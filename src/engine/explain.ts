@@ -86,6 +86,26 @@ export interface RuleVerdict {
   message?: string;
 }
 
+/** An Event kube-replicator recorded on an object: what its last writes (or refusals) came to. */
+export interface RecordedEvent {
+  type: string;
+  reason: string;
+  message: string;
+  /** When it last happened. */
+  at?: string;
+  count?: number;
+}
+
+export const newestFirst = (events: readonly RecordedEvent[]): RecordedEvent[] => [...events].sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
+
+const eventsShown = 5; // per object in text; -o json has them all
+
+export function renderEvents(events: readonly RecordedEvent[], indent: string): string[] {
+  const lines = events.slice(0, eventsShown).map((e) => `${indent}${e.at ?? '?'} ${e.type} ${e.reason}${e.count && e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`);
+  if (events.length > eventsShown) lines.push(`${indent}… and ${events.length - eventsShown} earlier Events (-o json has them all)`);
+  return lines;
+}
+
 export interface ExplainedNote {
   type: 'Normal' | 'Warning';
   reason: string;
@@ -118,6 +138,8 @@ export interface TargetExplanation {
   notes: ExplainedNote[];
   content?: { desired?: KeyHashes; actual?: KeyHashes };
   lastWrite?: { at?: string; rule?: string; source?: string; tier?: string; contentHash?: string };
+  /** kube-replicator's Events on the object, newest first: how its last writes went (set by the caller). */
+  events?: RecordedEvent[];
   /** `consent`: the source's answer as the planner found it (what a puller's Event does not tell; see planPull). */
   pull?: { via?: string; source?: string; consent?: string };
   /** One line: the state, or the nearest reason it is not a replica. */
@@ -396,6 +418,7 @@ export function renderTarget(e: TargetExplanation): string {
     }
   }
   if (e.lastWrite) lines.push(`  last write: ${e.lastWrite.at ?? '?'} by ${e.lastWrite.rule ?? '?'} from ${e.lastWrite.source ?? '?'} (${e.lastWrite.tier ?? '?'}), content ${e.lastWrite.contentHash ?? '?'}`);
+  if (e.events?.length) lines.push('  kube-replicator\'s Events on it, newest first:', ...renderEvents(e.events, '    '));
   return `${lines.join('\n')}\n`;
 }
 
