@@ -4,10 +4,11 @@
 // value in anything printed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveBinaries } from '../tools/controlplane/binaries.ts';
-import { admin, b64, controlPlaneInfo, createNamespace, grantNamespaceAdmin, uniqueName, userKubeConfig, waitFor } from '../test/support/cluster.ts';
+import { admin, b64, clusterRoleUserKubeconfig, controlPlaneInfo, createNamespace, grantNamespaceAdmin, uniqueName, userKubeConfig, waitFor } from '../test/support/cluster.ts';
+import { replicatorAuditEntries, type AuditEntry } from '../tools/controlplane/audit-log.ts';
 import { SecretValues } from '../test/support/secret-values.ts';
 import { kubectl, OperatorProcess } from './support/process.ts';
 import { chartIdentity, withChartArgs, type ChartIdentity } from '../test/support/chart-identity.ts';
@@ -322,6 +323,24 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
       [`Secret ${ns.a}/creds`]: 'replica', [`Secret ${ns.a}/puller`]: 'pullTarget', [`Secret ${ns.a}/puller-missing`]: 'pullTarget',
     });
     expect(j.namespaceView!.objects.find((o) => o.target === `Secret ${ns.a}/puller`)!.events[0]).toMatchObject({ type: 'Warning', reason: 'SourceNotAvailable' });
+  });
+
+  it('writes nothing: a cluster-wide reader (get, list, watch) gets the whole answer, and the audit log has no write of it', async () => {
+    const viewer = uniqueName('explain-viewer');
+    const kubeconfig = await clusterRoleUserKubeconfig(viewer, [
+      { apiGroups: [''], resources: ['namespaces', 'secrets', 'configmaps', 'serviceaccounts', 'events'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['kube-replicator.io'], resources: ['replicationpolicies'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const offset = statSync(controlPlaneInfo().auditLog).size;
+    const asViewer = (...args: string[]) => replicator(['explain', ...args, fromOperator], kubeconfig);
+    expect(asViewer('secret', `${ns.src}/creds`)).toMatchObject({ code: 0, out: expect.stringContaining(`Secret ${ns.src}/creds: source of 1 rule(s)`) });
+    expect(asViewer('namespace', ns.a)).toMatchObject({ code: 0, out: expect.stringContaining(`inSync   Secret ${ns.a}/creds`) });
+    // The audit log records writes only (every verb but get, list, watch), refused ones too. Explain's access reviews
+    // are creates that persist nothing: once they are in, anything else the viewer wrote would be too.
+    let entries: AuditEntry[] = [];
+    await waitFor('the viewer\'s access reviews in the audit log', async () => (entries = replicatorAuditEntries(controlPlaneInfo().auditLog, offset).filter((e) => e.user.username === viewer)).length > 0);
+    expect(entries.filter((e) => e.objectRef?.resource !== 'selfsubjectaccessreviews')).toEqual([]);
   });
 
   it('no Secret value appears in anything printed', () => {

@@ -3,13 +3,12 @@
 // plans no create or delete, only the take-over of the replicas; applied, they take every replica over with a
 // provenance update alone (audit log), and the annotations can then be removed with every replica left as it was.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import * as k8s from '@kubernetes/client-node';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { admin, controlPlaneInfo, uniqueName, userKubeConfig, waitFor } from '../test/support/cluster.ts';
+import { admin, clusterRoleUserKubeconfig, controlPlaneInfo, uniqueName, waitFor } from '../test/support/cluster.ts';
 import { replicatorAuditEntries } from '../tools/controlplane/audit-log.ts';
 import { AuditWrites, kubectl, OperatorProcess } from './support/process.ts';
 
@@ -76,15 +75,6 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A kubeconfig file of a certificate user without admin rights, bound to a ClusterRole of `rules`. */
-async function readOnlyUser(user: string, rules: k8s.V1PolicyRule[]): Promise<string> {
-  const { rbac } = admin();
-  await rbac.createClusterRole({ body: { metadata: { name: user }, rules } });
-  await rbac.createClusterRoleBinding({ body: { metadata: { name: user }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: user }, subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }] } });
-  const file = join(dir, `${user}.kubeconfig`);
-  writeFileSync(file, userKubeConfig(user).exportConfig(), { mode: 0o600 });
-  return file;
-}
 const reader = `${run}-reader`;
 const partialReader = `${run}-partial`;
 
@@ -125,7 +115,7 @@ describe('kube-replicator migrate', () => {
 
   it('migrate reads with get and list only, and prints policies and what they cannot express', async () => {
     const rw = ['get', 'list'];
-    const kubeconfig = await readOnlyUser(reader, [
+    const kubeconfig = await clusterRoleUserKubeconfig(reader, [
       { apiGroups: [''], resources: ['secrets', 'configmaps', 'serviceaccounts'], verbs: rw },
       { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: rw },
     ]);
@@ -161,7 +151,7 @@ describe('kube-replicator migrate', () => {
   });
 
   it('says which resource it may not list, and exits 1', async () => {
-    const kubeconfig = await readOnlyUser(partialReader, [{ apiGroups: [''], resources: ['secrets', 'configmaps', 'serviceaccounts'], verbs: ['get', 'list'] }]);
+    const kubeconfig = await clusterRoleUserKubeconfig(partialReader, [{ apiGroups: [''], resources: ['secrets', 'configmaps', 'serviceaccounts'], verbs: ['get', 'list'] }]);
     const r = cli(['migrate', `--kubeconfig=${kubeconfig}`]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('cannot list roles cluster-wide (403 Forbidden)');

@@ -7,7 +7,7 @@ import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { formatRef } from '../model/objects.ts';
 import { annotations as A, provenance as P, reflector } from '../rules/vocabulary.ts';
-import { hashKeys, newestFirst, renderEvents, type KeyHashes, type RecordedEvent as OwnEvent, type TargetExplanation } from './explain.ts';
+import { hashKeys, newestFirst, renderEvents, roleOf, type KeyHashes, type RecordedEvent as OwnEvent, type TargetExplanation } from './explain.ts';
 import { classify } from './ownership.ts';
 
 export type { RecordedEvent as OwnEvent } from './explain.ts';
@@ -58,8 +58,7 @@ export function ownObject(input: OwnInput, fieldManager: string): OwnObject | un
   const live = input.live;
   const target = formatRef(input.ref);
   const events = input.events === 'forbidden' ? [] : newestFirst(input.events);
-  const o = classify(live, live ? writtenByOperator(live, fieldManager) : true, input.ref.kind);
-  const role: OwnObject['role'] = o.type === 'absent' ? 'absent' : o.type === 'ours' ? 'replica' : o.type === 'pullTarget' ? 'pullTarget' : o.type === 'legacy' ? 'legacyReplica' : 'other';
+  const role = roleOf(classify(live, live ? writtenByOperator(live, fieldManager) : true, input.ref.kind));
   const a = live?.metadata.annotations ?? {};
   const out: OwnObject = { target, exists: Boolean(live), role, events, summary: '' };
   if (role === 'replica') out.replicaOf = { source: a[P.source], rule: a[P.rule], tier: a[P.tier], lastWrite: a[A.replicatedAt], contentHash: a[P.contentHash] };

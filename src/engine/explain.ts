@@ -11,7 +11,7 @@ import { ruleTier } from '../rules/trust.ts';
 import type { NamespaceView, PushRule, Settings, TargetNamespaces, Tier } from '../rules/types.ts';
 import { annotations as A, namespaceReplicationLabel, provenance as P, reflector } from '../rules/vocabulary.ts';
 import { desiredPushReplica } from './desired.ts';
-import { classify } from './ownership.ts';
+import { classify, type Ownership } from './ownership.ts';
 import { actionOf, type Outcome, type Plan } from './plan.ts';
 
 /** Why a rule does not reach a namespace: the namespace's own refusals, or the rule's targets. */
@@ -165,6 +165,12 @@ export interface ExplainTargetInput {
   salt: string;
 }
 
+/** What an object is to kube-replicator, as explain names it. */
+export function roleOf(o: Ownership): TargetExplanation['role'] {
+  const roles: Record<Ownership['type'], TargetExplanation['role']> = { absent: 'absent', ours: 'replica', pullTarget: 'pullTarget', legacy: 'legacyReplica', foreign: 'other' };
+  return roles[o.type];
+}
+
 export function hashKeys(spec: KindSpec, obj: KubeObject | undefined, salt: string): KeyHashes | undefined {
   if (!obj || !spec.dataMaps) return undefined;
   const out: KeyHashes = {};
@@ -177,8 +183,7 @@ export function hashKeys(spec: KindSpec, obj: KubeObject | undefined, salt: stri
 
 export function explainTarget(input: ExplainTargetInput): TargetExplanation {
   const { target, plan: p, settings, live } = input;
-  const ownership = classify(live, true, target.kind);
-  const role = !live ? 'absent' : ownership.type === 'ours' ? 'replica' : ownership.type === 'pullTarget' ? 'pullTarget' : ownership.type === 'legacy' ? 'legacyReplica' : 'other';
+  const role = roleOf(classify(live, true, target.kind));
   const losers = new Set(p.losers ?? []);
   const rules = input.rules.map((rule): RuleVerdict => {
     const base = { rule: rule.id, origin: ruleLabel(rule.origin), source: `${rule.source.namespace}/${rule.source.name}`, tier: ruleTier(rule, settings), priority: rule.priority };

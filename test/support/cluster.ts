@@ -105,6 +105,16 @@ export async function grantNamespaceAdmin(c: Clients, namespace: string, user: s
   } });
 }
 
+/** A kubeconfig file of a certificate user without admin rights, bound cluster-wide to a ClusterRole of `rules`. */
+export async function clusterRoleUserKubeconfig(user: string, rules: k8s.V1PolicyRule[]): Promise<string> {
+  const { rbac } = admin();
+  await rbac.createClusterRole({ body: { metadata: { name: user }, rules } });
+  await rbac.createClusterRoleBinding({ body: { metadata: { name: user }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: user }, subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }] } });
+  const file = join(controlPlaneInfo().dir, `${user}.kubeconfig`);
+  writeFileSync(file, userKubeConfig(user).exportConfig(), { mode: 0o600 });
+  return file;
+}
+
 /** Runs `f` over 0..n-1, `width` at a time. */
 export async function inParallel(n: number, width: number, f: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
