@@ -637,6 +637,9 @@ describe('helm install into the control plane, and the operator with the chart\'
     // It leads through the Lease the chart's Role lets it hold.
     const lease = await c.kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace: ns, name: fullname });
     expect(lease.spec!.holderIdentity).toMatch(/_\d+$/);
+    // The leader publishes its settings for explain in the ConfigMap the chart's Role lets it write.
+    const published = await waitFor('the published settings', () => maybe(c.core.readNamespacedConfigMap({ namespace: ns, name: `${fullname}-settings` })));
+    expect(published.data?.['protected-namespaces']).toMatch(new RegExp(`,${ns}$`));
     // Nothing the operator needs was refused by RBAC (other 403s, e.g. Events into a namespace that another test
     // file left terminating, are not about the chart's permissions).
     expect(operator.logs()).not.toMatch(/ cannot (?:get|list|watch|create|update|patch|delete|impersonate) resource/);
