@@ -1,6 +1,7 @@
 // `npm run dev`: a local control plane with the operator running on it, until Ctrl-C.
 // It never reads the user's kubeconfig: the operator gets the kubeconfig of the control plane started here.
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane } from './controlplane/controlplane.ts';
@@ -39,6 +40,10 @@ const ownNamespace = 'kube-replicator';
 const created = await httpsRequest('POST', `${cp.server}/api/v1/namespaces`, cp.adminTls(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ownNamespace } });
 if (created.status !== 201 && created.status !== 409) throw new Error(`creating namespace ${ownNamespace}: HTTP ${created.status}`);
 const bin = dirname(cp.binaries.kubectl);
+// `kubectl replicator …` (the kubectl plugin) from these sources, for the printed PATH.
+const plugins = join(cp.dir, 'plugins');
+mkdirSync(plugins, { recursive: true });
+writeFileSync(join(plugins, 'kubectl-replicator'), `#!/bin/sh\nexec "${process.execPath}" "${join(root, 'src', 'kubectl-replicator.ts')}" "$@"\n`, { mode: 0o755 });
 const statusAddr = process.env.KR_STATUS_ADDR ?? '127.0.0.1:9102';
 
 const operator = spawn(process.execPath, [join(root, 'src', 'main.ts'), 'run', `--kubeconfig=${cp.kubeconfig}`, '--log-format=plain', `--status-addr=${statusAddr}`, ...process.argv.slice(2)], {
@@ -52,12 +57,13 @@ control plane ready in ${((Date.now() - started) / 1000).toFixed(1)} s; kube-rep
 In another terminal:
 
 export KUBECONFIG=${cp.kubeconfig}
-export PATH=${bin}:$PATH
+export PATH=${bin}:${plugins}:$PATH
 
 kubectl create namespace demo
 kubectl create secret generic demo -n default --from-literal=greeting=hello
 kubectl annotate secret demo -n default replicator.v1.mittwald.de/replicate-to='.*'
 kubectl get secrets -A -l kube-replicator.io/replica=true   # demo/demo: kube-system and friends are protected
+kubectl replicator explain secret default/demo             # where it went, and why not into the others
 
 Ctrl-C stops the operator and the control plane.
 `);
