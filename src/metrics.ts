@@ -31,6 +31,7 @@ export class Metrics implements ControllerObserver {
   private readonly queueLatency = new Histogram({ name: 'kube_replicator_workqueue_wait_seconds', help: 'Time a key waited in the work queue.', buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30], registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'kube_replicator_workqueue_depth', help: 'Keys waiting in the work queue.', registers: [this.registry] });
   readonly replicas = new Gauge({ name: 'kube_replicator_replicas', help: 'Replicas made by kube-replicator, by kind.', labelNames: ['kind'], registers: [this.registry] });
+  readonly failing = new Gauge({ name: 'kube_replicator_failing_targets', help: 'Targets whose last reconcile failed (the API server refused or did not answer; 404 and 409, a cache behind, not counted), by kind.', labelNames: ['kind'], registers: [this.registry] });
   readonly lastSync = new Gauge({ name: 'kube_replicator_last_sync_timestamp_seconds', help: 'When every key was last enqueued for a full resync.', registers: [this.registry] });
   readonly apiRequests = new Counter({ name: 'kube_replicator_api_requests_total', help: 'Requests to the API server by method (WATCH for watch streams) and status class.', labelNames: ['method', 'code'], registers: [this.registry] });
   readonly leader = new Gauge({ name: 'kube_replicator_leader', help: '1 while this process holds the leader lease.', registers: [this.registry] });
@@ -56,6 +57,7 @@ export class Metrics implements ControllerObserver {
       for (const reason of refusalReasons) this.refusals.inc({ kind, reason }, 0);
       this.duration.zero({ kind });
       this.replicas.set({ kind }, 0);
+      this.failing.set({ kind }, 0);
     }
     for (const informer of informers) this.watchRestarts.inc({ informer }, 0);
   }

@@ -116,6 +116,7 @@ export async function startOperator(access: KubeAccess, o: Options, extra: { log
       metrics: async () => {
         metrics.queueDepth.set(controller.queueDepth);
         for (const [kind, n] of controller.replicaCounts()) metrics.replicas.set({ kind }, n);
+        for (const [kind, n] of controller.failingCounts()) metrics.failing.set({ kind }, n);
         if (controller.lastSyncTime) metrics.lastSync.set(controller.lastSyncTime.getTime() / 1000);
         return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
       },

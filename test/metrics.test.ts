@@ -59,6 +59,26 @@ describe('/metrics', () => {
     for (const l of labelNames) expect(['kind', 'outcome', 'verb', 'tier', 'status', 'reason', 'informer', 'method', 'code', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type', 'quantile']).toContain(l);
   });
 
+  it('counts a target whose write the API server refused as invalid (422, not retried) as failing until a write succeeds', async () => {
+    const failing = async () => sample(await (await fetch(`${operator.statusUrl}/metrics`)).text(), 'kube_replicator_failing_targets', { kind: 'Secret' });
+    expect(await failing()).toBe(0);
+    await c.core.createNamespacedSecret({ namespace: src, body: {
+      metadata: { name: 'tls', annotations: { [`${M}replication-allowed`]: 'true', [`${M}replication-allowed-namespaces`]: t1 } },
+      data: { 'tls.crt': b64('crt'), 'tls.key': b64('key') },
+    } });
+    await c.core.createNamespacedSecret({ namespace: t1, body: {
+      metadata: { name: 'tls', annotations: { [`${M}replicate-from`]: `${src}/tls` } }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64('x'), 'tls.key': b64('y') },
+    } });
+    await waitFor('the pull', async () => (await c.core.readNamespacedSecret({ namespace: t1, name: 'tls' })).data?.['tls.key'] === b64('key'));
+    // A kubernetes.io/tls Secret cannot lose tls.key: the update is refused with a 422.
+    await c.core.replaceNamespacedSecret({ namespace: src, name: 'tls', body: { ...await c.core.readNamespacedSecret({ namespace: src, name: 'tls' }), data: { 'tls.crt': b64('crt') } } });
+    await waitForEvent(c, t1, 'tls', 'ReplicationFailed');
+    await waitFor('the target counted as failing', async () => (await failing()) === 1);
+    await c.core.replaceNamespacedSecret({ namespace: src, name: 'tls', body: { ...await c.core.readNamespacedSecret({ namespace: src, name: 'tls' }), data: { 'tls.crt': b64('crt2'), 'tls.key': b64('key2') } } });
+    await waitFor('the target written again, and no longer failing', async () => (await failing()) === 0
+      && (await c.core.readNamespacedSecret({ namespace: t1, name: 'tls' })).data?.['tls.crt'] === b64('crt2'));
+  });
+
   it('names every gauge unlike a counter, and every counter with _total', async () => {
     const text = await (await fetch(`${operator.statusUrl}/metrics`)).text();
     const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));

@@ -70,7 +70,7 @@ describe('PrometheusRule', () => {
     }
     const custom = prometheusRule(['metrics.prometheusRule.selector=job="kr"']);
     for (const r of rulesOf(custom)) expect(r.expr).not.toContain('namespace="kube-replicator"');
-    expect(rulesOf(custom)[0]!.expr).toContain('{job="kr", status!~"404|409"}');
+    expect(rulesOf(custom)[0]!.expr).toContain('kube_replicator_failing_targets{job="kr"}');
   });
 
   it('the schema refuses typos and values that would break the rules', () => {
@@ -141,8 +141,8 @@ describe('PrometheusRule', () => {
       const spec = prometheusRule().spec as { groups: { rules: AlertRule[] }[] };
       const failing = spec.groups[0]!.rules[0]!;
       expect(failing.alert).toBe('KubeReplicatorReplicationFailing');
-      failing.expr = failing.expr.replace(/> 0\s*$/, '> 1');
-      expect(failing.expr).toMatch(/> 1$/);
+      failing.expr = failing.expr.replace(/> 0\s*$/, '> 5');
+      expect(failing.expr).toMatch(/> 5$/);
       writeFileSync(join(dir, 'broken.yaml'), stringify(spec));
       writeFileSync(join(dir, 'broken.test.yaml'), readFileSync(join(dir, 'rules.test.yaml'), 'utf8').replace('rule_files: [rules.yaml]', 'rule_files: [broken.yaml]'));
       const r = run(['test', 'rules', 'broken.test.yaml']);

@@ -146,6 +146,9 @@ export class Controller {
   /** The kinds watched, each with the number of our replicas of it. */
   replicaCounts = (): [Kind, number][] => [...this.states].map(([kind, s]) => [kind, s.replicas.size]);
 
+  /** Targets whose last reconcile failed, by kind (every enabled kind, 0 included). */
+  failingCounts = (): [Kind, number][] => [...this.states.keys()].map((kind) => [kind, this.reconciler.failingCount(kind)]);
+
   private informers = () => [this.namespaces, this.policyInformer, ...[...this.states.values()].map((s) => s.meta)];
 
   /** The informers' names, as watch restarts and stale watches report them. */

@@ -78,6 +78,11 @@ export class Reconciler {
   private readonly leftReplicas = new Map<string, string>();
   /** Events that one namespace's objects cause on objects in another namespace, per pair of namespaces. */
   private readonly crossNamespaceNotes = new RateLimiter({ burst: 20, refillMs: 30_000 });
+  /**
+   * Targets whose last reconcile failed (not counting 404 and 409: the cache was behind), by kind. A state, not a
+   * rate: a 422, which is not retried until something changes, stays counted until a reconcile succeeds.
+   */
+  private readonly failing = new Map<string, Kind>();
 
   /** The Role cache, for RoleBindings waiting on their Role (found once, not per reconcile). */
   private readonly roles: KindState | undefined;
@@ -145,14 +150,25 @@ export class Reconciler {
       for (const n of result.notes) if (n.type === 'Warning') observer?.refused?.(target.kind, n.reason);
       if (result.write) result = await this.execute(target, state, result);
       this.d.policies.record(key, result);
+      this.failing.delete(key);
       observer?.reconciled?.(target.kind, result.outcome, result.tier ?? 'none', (performance.now() - started) / 1000);
       return result.retry ? { requeueAfterMs: waitingRequeueMs } : 'done';
     } catch (err) {
       observer?.reconciled?.(target.kind, 'Error', result?.tier ?? 'none', (performance.now() - started) / 1000);
       const outcome = this.failed(target, err, result);
-      if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) this.d.policies.record(key, result, describe(err));
+      if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) {
+        this.d.policies.record(key, result, describe(err));
+        this.failing.set(key, target.kind);
+      }
       return outcome;
     }
+  }
+
+  /** How many targets of `kind` failed at their last reconcile. */
+  failingCount(kind: Kind): number {
+    let n = 0;
+    for (const k of this.failing.values()) if (k === kind) n++;
+    return n;
   }
 
   /** What reconcile would do for `key`, without doing it (the `plan` command). */
