@@ -77,7 +77,7 @@ beforeAll(async () => {
   plugins = pluginDir();
   identity = await chartIdentity(run);
   fromOperator = `--operator-namespace=${identity.namespace}`;
-  operator = new OperatorProcess('explain', withChartArgs(settings, identity), await identity.kubeconfigFile());
+  operator = new OperatorProcess('explain', withChartArgs([...settings, `--settings-configmap=${identity.settingsConfigMap}`], identity), await identity.kubeconfigFile());
   operator.env = { POD_NAMESPACE: identity.namespace };
   for (const n of [ns.src, ns.platform, ns.a, ns.b, ns.excl, ns.prot, ns.own]) await createNamespace(c, n);
   await createNamespace(c, ns.deny, { 'kube-replicator.io/replication': 'deny' });
@@ -123,6 +123,8 @@ spec:
 
 afterAll(async () => {
   await operator.kill('SIGTERM');
+  // What the operator published outlives it (as after an uninstall): later suites' explain must not find it.
+  await c.core.deleteNamespacedConfigMap({ namespace: identity.namespace, name: identity.settingsConfigMap }).catch(() => undefined);
   await c.core.patchNamespacedConfigMap({ namespace: ns.term, name: 'held', body: [{ op: 'remove', path: '/metadata/finalizers' }] }).catch(() => undefined);
   for (const p of policies) kubectl(['delete', 'replicationpolicy', p, '--ignore-not-found', '--wait=false']);
   for (const n of Object.values(ns)) kubectl(['delete', 'namespace', n, '--ignore-not-found', '--wait=false']);
@@ -287,6 +289,19 @@ describe('kubectl replicator explain <kind> <namespace>/<name>', () => {
     const { out, code } = replicator(['explain', 'secret', `${ns.a}/creds`, `--operator-namespace=${ns.b}`]);
     expect(code).toBe(2);
     expect(out).toContain(`explain: no ConfigMap labelled kube-replicator.io/operator-settings=true in namespace ${ns.b}`);
+  });
+
+  it('picks no operator\'s settings when a namespace admin labels a ConfigMap of its own like them: says so, and plans with its flags', async () => {
+    await c.core.createNamespacedConfigMap({ namespace: ns.b, body: { metadata: { name: 'imitation', labels: { 'kube-replicator.io/operator-settings': 'true' } }, data: { 'exclude-namespaces': '.*' } } });
+    try {
+      const { out, code } = replicator(['explain', 'secret', `${ns.a}/creds`]);
+      expect(code).toBe(0);
+      expect(out).toContain(`Secret ${ns.a}/creds: in sync`); // not excluded, as the imitation would have it
+      expect(out).toMatch(new RegExp(`\\nsettings: \\d+ ConfigMaps labelled kube-replicator\\.io/operator-settings=true \\(.*${ns.b}/imitation.*\\); name the operator's with --operator-namespace: planned with this command's flags\\n$`));
+      expect(explain(`${ns.a}/creds`).out).toContain(`\nsettings: the operator's, published in ConfigMap ${identity.namespace}/`);
+    } finally {
+      await c.core.deleteNamespacedConfigMap({ namespace: ns.b, name: 'imitation' });
+    }
   });
 
   it('a tenant who may not read every namespace gets what its own reads show: its objects and their Events, no more', async () => {

@@ -4,7 +4,7 @@ import { parseArgs, type Options } from './cli/flags.ts';
 import { ApiError, type KubeClient } from './kube/client.ts';
 import { createLogger } from './log.ts';
 import { callerClient, readOnlyController } from './read-only-controller.ts';
-import { AmbiguousSettings, findPublishedSettings } from './kube/settings-configmap.ts';
+import { findPublishedSettings, type PublishedSettings } from './kube/settings-configmap.ts';
 import { operatorSettingsLabel, versionKey, withPublished } from './cli/published-settings.ts';
 import { newestFirst, renderNamespace, renderSource, renderTarget, type RecordedEvent, type SourceExplanation, type TargetExplanation } from './engine/explain.ts';
 import type { KindSpec } from './model/kinds.ts';
@@ -96,14 +96,16 @@ class SettingsError extends Error {}
  */
 async function operatorOptions(client: KubeClient, o: Options): Promise<{ options: Options; origin: SettingsOrigin }> {
   const fallback = (why: string) => ({ options: o, origin: { from: 'flags' as const, message: `${why}: planned with this command's flags` } });
-  let found;
+  let all: PublishedSettings[];
   try {
-    found = await findPublishedSettings(client, { label: operatorSettingsLabel, namespace: o.operatorNamespace, name: o.given.includes('settings-configmap') ? o.settingsConfigMap : undefined });
+    all = await findPublishedSettings(client, { label: operatorSettingsLabel, namespace: o.operatorNamespace, name: o.given.includes('settings-configmap') ? o.settingsConfigMap : undefined });
   } catch (e) {
-    if (e instanceof AmbiguousSettings) throw new SettingsError(e.message);
     if (e instanceof ApiError && e.status === 403) return fallback(`you may not list ConfigMaps${o.operatorNamespace ? ` in ${o.operatorNamespace}` : ' in every namespace'}, where the operator publishes its settings`);
     throw e;
   }
+  // Two operators, or a namespace admin's imitation: never pick one by guess.
+  if (all.length > 1) return fallback(`${all.length} ConfigMaps labelled ${operatorSettingsLabel}=true (${all.map((f) => f.from).join(', ')}); name the operator's with --operator-namespace`);
+  const found = all[0];
   if (!found) {
     if (o.operatorNamespace) throw new SettingsError(`no ConfigMap labelled ${operatorSettingsLabel}=true in namespace ${o.operatorNamespace}: is the operator running there (and at least at version 0.2.0)?`);
     return fallback(`no operator has published its settings (a ConfigMap labelled ${operatorSettingsLabel}=true)`);

@@ -41,18 +41,12 @@ export interface PublishedSettings {
 }
 
 /**
- * The published settings explain should use: in `namespace` if given, else the only labelled ConfigMap in the
- * cluster. More than one is an error that names them (any namespace admin can label a ConfigMap: never pick one).
+ * The labelled ConfigMaps (in `namespace` if given, else cluster-wide; named `name` if given), sorted. The caller
+ * decides what more than one means: any namespace admin can label a ConfigMap, so none is ever picked by guess.
  */
-export async function findPublishedSettings(client: KubeClient, o: { label: string; namespace?: string; name?: string }): Promise<PublishedSettings | undefined> {
+export async function findPublishedSettings(client: KubeClient, o: { label: string; namespace?: string; name?: string }): Promise<PublishedSettings[]> {
   const list = await client.request<{ items: ConfigMap[] }>('GET', collectionPath(spec, o.namespace), { query: { labelSelector: `${o.label}=true` } });
-  const found = list.items.filter((c) => !o.name || c.metadata.name === o.name);
-  const where = (c: ConfigMap) => `${c.metadata.namespace}/${c.metadata.name}`;
-  if (found.length > 1) {
-    throw new AmbiguousSettings(`${found.length} ConfigMaps labelled ${o.label}=true (${found.map(where).join(', ')}): name the operator's with --operator-namespace (and --settings-configmap)`);
-  }
-  const c = found[0];
-  return c && { from: where(c), data: c.data ?? {} };
+  return list.items.filter((c) => !o.name || c.metadata.name === o.name)
+    .map((c) => ({ from: `${c.metadata.namespace}/${c.metadata.name}`, data: c.data ?? {} }))
+    .sort((a, b) => a.from.localeCompare(b.from));
 }
-
-export class AmbiguousSettings extends Error {}

@@ -87,8 +87,12 @@ async function install(release: string, grantable: Rule[], values: string[]): Pr
   };
 }
 
-/** The chart's `--rbac-writer` and `--settings-configmap`, unless the flags name their own. */
+/**
+ * The chart's `--rbac-writer` unless the flags name one, and no published settings unless they ask for them (with
+ * `--settings-configmap=<identity.settingsConfigMap>`): a suite's operator would otherwise leave its settings behind
+ * in the shared release namespace, for every later `explain` to find.
+ */
 export function withChartArgs(flags: string[], identity: ChartIdentity): string[] {
-  const chart = [`--rbac-writer=${identity.rbacWriter}`, `--settings-configmap=${identity.settingsConfigMap}`];
+  const chart = [`--rbac-writer=${identity.rbacWriter}`, '--settings-configmap='];
   return [...chart.filter((c) => !flags.some((f) => f.startsWith(c.slice(0, c.indexOf('='))))), ...flags];
 }
