@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=fanout,update,...] [-- --fanout=1000] [-- --cpu-prof=<dir>]`:
+// `npm run bench [-- --quick] [-- --only=fanout,update,explain,...] [-- --fanout=1000] [-- --cpu-prof=<dir>]`:
 // kube-replicator against the local real control plane, each scenario next to a floor (the same writes issued
 // directly by a minimal client at the operator's concurrency, in the same run). Prints a table, writes
 // bench/results/<date>.json and .svg.
@@ -25,8 +25,10 @@ const quick = argv.includes('--quick');
 const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 /** `--fanout=1000`: only these fan-out sizes (e.g. to profile one). */
 const fanoutSizes = argv.find((a) => a.startsWith('--fanout='))?.slice(9).split(',').map(Number);
-/** `--cpu-prof=<dir>`: every operator process writes a V8 CPU profile there when it stops. */
+/** `--cpu-prof=<dir>`: every operator (and explain) process writes a V8 CPU profile there when it stops. */
 const cpuProfDir = argv.find((a) => a.startsWith('--cpu-prof='))?.slice(11);
+/** `--explain-out=<dir>`: the explain scenario keeps each command's stdout there (to compare runs of two versions). */
+const explainOutDir = argv.find((a) => a.startsWith('--explain-out='))?.slice(14);
 const concurrency = 8;
 /**
  * Operator/floor pairs per scenario with a floor (fan-out, update, many sources): this machine is shared and one
@@ -44,6 +46,8 @@ const M = 'replicator.v1.mittwald.de/';
 const sizes = quick
   ? { scale: [10, 100], flood: [100, 10], small: [10, 100], smallReps: 5, fanout: [50], many: 50, newNsSources: 20, restart: 200, unrelated: 500, memFanout: 50, idleSeconds: 10 }
   : { scale: [10, 10_000], flood: [2000, 30], small: [10, 100], smallReps: 15, fanout: [100, 1000, 3000], many: 2000, newNsSources: 200, restart: 10_000, unrelated: 20_000, memFanout: 1000, idleSeconds: 180 };
+/** `explain`: namespaces one source reaches, replicas of other sources in the namespace explained, runs of each command. */
+const explainSizes = quick ? { namespaces: 200, replicas: 50, runs: 1 } : { namespaces: 3000, replicas: 50, runs: 5 };
 
 interface Result { scenario: string; n?: number; operatorMs?: number; floorMs?: number; ratio?: number; [k: string]: unknown }
 const results: Result[] = [];
@@ -121,11 +125,11 @@ async function namespaces(prefix: string, n: number, labels: Record<string, stri
 /** The V8 heap limit Node picks inside a container limited to the chart's 512 MiB (it sizes its heap from the cgroup). */
 const chartHeap = ['--max-old-space-size=256'];
 
-async function startOperator(extra: string[] = [], nodeArgs: string[] = []): Promise<number> {
+async function startOperator(extra: string[] = [], nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<number> {
   statusPort = 19200 + Math.floor(Math.random() * 500);
   const t0 = performance.now();
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  operator = spawn(process.execPath, [...imageNodeFlags, ...profile, ...nodeArgs, join(root, 'dist', 'main.js'), 'run', `--kubeconfig=${cp.kubeconfig}`, `--status-addr=127.0.0.1:${statusPort}`, `--concurrency=${concurrency}`, '--log-level=warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
+  operator = spawn(process.execPath, [...imageNodeFlags, ...profile, ...nodeArgs, join(root, 'dist', 'main.js'), 'run', `--kubeconfig=${cp.kubeconfig}`, `--status-addr=127.0.0.1:${statusPort}`, `--concurrency=${concurrency}`, '--log-level=warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
   for (;;) {
     try {
       if ((await fetch(`http://127.0.0.1:${statusPort}/readyz`)).status === 200) return performance.now() - t0;
@@ -637,6 +641,99 @@ async function idle(seconds: number): Promise<void> {
   log(`idle ${elapsed.toFixed(0)} s: ${((100 * cpu) / elapsed).toFixed(2)} % of a core, ${((60 * requests) / elapsed).toFixed(1)} requests/min (${JSON.stringify(idleRequests)}), ${writes} writes`);
 }
 
+/**
+ * One `explain` as a user runs it (`node dist/main.js explain …`, no flags of the image): wall time from spawn to
+ * exit, peak RSS (VmHWM, sampled every 10 ms until the process ends: the last sample), exit code and stdout.
+ */
+async function explainCli(args: string[]): Promise<{ ms: number; rssMB: number; code: number; out: string }> {
+  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...profile, join(root, 'dist', 'main.js'), 'explain', ...args, `--kubeconfig=${cp.kubeconfig}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  let peak = 0;
+  const sample = () => {
+    try { peak = peakRss(child.pid!); } catch { /* exited */ }
+  };
+  const timer = setInterval(sample, 10);
+  sample();
+  const code = await new Promise<number>((r) => child.once('exit', (c) => r(c ?? -1)));
+  const ms = performance.now() - t0;
+  clearInterval(timer);
+  return { ms, rssMB: peak / 2 ** 20, code, out };
+}
+
+/** What an explanation says first: the source's counts when it has a source part, else its first line. */
+const headline = (out: string) => { const lines = out.split('\n'); return lines.find((l) => l.includes(': source of ')) ?? lines[0]!; };
+
+/**
+ * `explain`: one source Secret pushed to `n` namespaces by its annotation (`replicate-to: ".*"`) and by a
+ * ReplicationPolicy (two rules, a conflict in every namespace; in every sixth a Secret of that name of the
+ * namespace's own, which both are refused), and `replicas` sources of another namespace pushed into one of them. Once the operator has them in sync, the explain CLI is timed as a user runs it, against the
+ * settings the operator published: the source across n namespaces, one replica, and the namespace with the many
+ * replicas. Absolute times (there is no floor); each command runs `runs` times, the median run reported.
+ */
+async function explainScenario(n: number, replicas: number, runs: number): Promise<void> {
+  await freshControlPlane(false);
+  const operatorNs = 'kube-replicator';
+  await post('/api/v1/namespaces', { metadata: { name: operatorNs } });
+  await startOperator([], [], { POD_NAMESPACE: operatorNs });
+  const src = 'explain-src';
+  const many = 'explain-many';
+  await post('/api/v1/namespaces', { metadata: { name: src } });
+  await post('/api/v1/namespaces', { metadata: { name: many } });
+  const targets = await namespaces('explain', n, { explain: 'yes' });
+  const crowded = targets[Math.floor(n / 2)]!;
+  // Every sixth namespace has a Secret of that name of its own: no rule takes it over, and its plan reads it.
+  const own = targets.filter((_, i) => i % 6 === 5);
+  await pool(own, concurrency, (ns) => post(secretsPath(ns), { metadata: { name: 'creds' }, data: { own: b64(ns) } }));
+  const w = watchObjects('secrets', replicasOf(src), n - own.length, (o) => o.metadata.namespace!.startsWith('explain-') && o.metadata.namespace !== many);
+  const wm = watchObjects('secrets', replicasOf(many), replicas, () => true);
+  await Promise.all([w.synced, wm.synced]);
+  const t0 = performance.now();
+  await post('/apis/kube-replicator.io/v1alpha1/replicationpolicies', {
+    apiVersion: 'kube-replicator.io/v1alpha1', kind: 'ReplicationPolicy', metadata: { name: 'explain-creds' },
+    spec: { kinds: ['Secret'], source: { namespace: src, names: ['creds'] }, targets: { namespaceSelector: { matchLabels: { explain: 'yes' } } } },
+  });
+  await post(secretsPath(src), { metadata: { name: 'creds', annotations: { [`${M}replicate-to`]: '.*' } }, data: { password: b64('explain') } });
+  await pool(Array.from({ length: replicas }, (_, i) => i), concurrency, (i) => post(secretsPath(many), {
+    metadata: { name: `m${i}`, annotations: { [`${M}replicate-to`]: crowded } }, data: { k: b64(String(i)) } }));
+  await Promise.all([w.done, wm.done]);
+  await Promise.all([w.informer.stop(), wm.informer.stop()]);
+  const syncMs = performance.now() - t0;
+  // Then the operator idle: its queue empty, and neither a reconcile nor a request (its Events, a policy's status)
+  // for a second. Until then the API server is busy with the operator, and explain takes several times as long.
+  for (let last = ''; ;) {
+    const now = `${await metric('kube_replicator_reconcile_total')} ${await metric('kube_replicator_api_requests_total')}`;
+    if (now === last && (await metric('kube_replicator_workqueue_depth')) === 0) break;
+    last = now;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const quietMs = performance.now() - t0;
+  log(`explain: ${n} namespaces (${own.length} with a Secret of their own) in sync in ${(syncMs / 1000).toFixed(1)} s, operator idle after ${(quietMs / 1000).toFixed(1)} s`);
+  const commands: [string, string[]][] = [
+    ['explain source', ['secret', `${src}/creds`]],
+    ['explain replica', ['secret', `${targets[0]}/creds`]],
+    ['explain namespace', ['namespace', crowded]],
+  ];
+  for (const [scenario, args] of commands) {
+    const done: Awaited<ReturnType<typeof explainCli>>[] = [];
+    for (let r = 0; r < runs; r++) {
+      const x = await explainCli([...args, `--operator-namespace=${operatorNs}`]);
+      if (x.code !== 0) throw new Error(`${scenario}: explain ${args.join(' ')} exited ${x.code}:\n${x.out}`);
+      done.push(x);
+      if (explainOutDir) {
+        mkdirSync(explainOutDir, { recursive: true });
+        writeFileSync(join(explainOutDir, `${scenario.replace(/ /g, '-')}-${n}-run${r + 1}.txt`), x.out);
+      }
+      log(`${scenario} (${args.join(' ')}) run ${r + 1}: ${x.ms.toFixed(0)} ms, peak RSS ${x.rssMB.toFixed(0)} MiB; ${headline(x.out)}`);
+    }
+    const m = [...done].sort((a, b) => a.ms - b.ms)[Math.floor(done.length / 2)]!;
+    results.push({ scenario, n, own: own.length, syncMs, quietMs, replicas: scenario === 'explain namespace' ? replicas + 1 : undefined, explainMs: m.ms, rssMB: m.rssMB, runsMs: done.map((x) => x.ms), headline: headline(m.out) });
+  }
+  await stopOperator();
+}
+
 // ---- main ----------------------------------------------------------------------------------------
 
 const want = (s: string) => !only || only.includes(s);
@@ -651,6 +748,7 @@ try {
   if (want('memory')) await memory(sizes.unrelated, sizes.memFanout);
   if (want('flood')) await floodMemory(sizes.flood[0]!, sizes.flood[1]!);
   if (want('scale')) await scale(sizes.scale[0]!, sizes.scale[1]!);
+  if (want('explain')) await explainScenario(explainSizes.namespaces, explainSizes.replicas, explainSizes.runs);
 } finally {
   await stopOperator();
   await cp.stop();
@@ -665,5 +763,5 @@ writeFileSync(join(dir, `${date}${quick ? '-quick' : ''}.svg`), renderSvg(result
 // The README shows the latest complete run: a partial one (--only) leaves it alone.
 if (!quick && !only) writeFileSync(join(dir, 'latest.svg'), renderSvg(results));
 const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? ''));
-const cols = ['scenario', 'n', 'operatorMs', 'floorMs', 'floorH2Ms', 'ratio', 'cpuRatio', 'p50', 'p99', 'max', 'readyMs', 'writes', 'rssMB', 'heapMB', 'restartRssMB', 'cpuPercentOfCore', 'requestsPerMinute'];
+const cols = ['scenario', 'n', 'operatorMs', 'floorMs', 'floorH2Ms', 'ratio', 'cpuRatio', 'p50', 'p99', 'max', 'readyMs', 'explainMs', 'writes', 'rssMB', 'heapMB', 'restartRssMB', 'cpuPercentOfCore', 'requestsPerMinute'];
 process.stdout.write(`${cols.join('\t')}\n${results.map((r) => cols.map((c) => fmt(r[c])).join('\t')).join('\n')}\n`);

@@ -25,6 +25,23 @@ import { Reconciler } from './reconciler.ts';
 import { CacheSync } from './cache-sync.ts';
 import { WorkQueue } from './queue.ts';
 
+/** Explanations planned at once (each may read an object or two): as many requests as the operator's default. */
+const explainConcurrency = 8;
+
+/** `f` of every item, at most `width` at a time; the answers in the items' order. */
+async function mapBounded<T, R>(items: readonly T[], width: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return out;
+}
+
 export class Controller {
   private readonly states = new Map<Kind, KindState>();
   private readonly namespaces: Informer<Namespace>;
@@ -237,10 +254,10 @@ export class Controller {
     }
     if (!rules.length && !pulls.length) return undefined;
     const views = [...this.namespaces.values()].map(namespaceView).sort((a, b) => a.name.localeCompare(b.name));
-    const plans = new Map<string, Plan | undefined>();
-    for (const v of views) {
-      if (rules.some((r) => ruleTargetsNamespace(r, v, this.opts.settings))) plans.set(v.name, await this.reconciler.dryRun(refKey({ ...source, namespace: v.name })));
-    }
+    const planned = views.filter((v) => rules.some((r) => ruleTargetsNamespace(r, v, this.opts.settings)));
+    // A plan may read content (a replica the metadata cannot judge, an object of someone else's): a few at a time.
+    const answers = await mapBounded(planned, explainConcurrency, (v) => this.reconciler.dryRun(refKey({ ...source, namespace: v.name })));
+    const plans = new Map<string, Plan | undefined>(planned.map((v, i) => [v.name, answers[i]]));
     return explainSource(source, rules, views, this.opts.settings, (ns) => plans.get(ns), pulls);
   }
 
@@ -259,11 +276,9 @@ export class Controller {
         for (const o of state.meta.values()) if (o.metadata.namespace === name && declaresPull(kind, o)) keys.add(refKey(refOf(kind, o)));
       }
     }
-    const targets: TargetExplanation[] = [];
-    for (const key of [...keys].sort()) {
-      const e = await this.explainTarget(parseRefKey(key), salt);
-      if (e) targets.push(e);
-    }
+    // Each reads the target's content and its sources': a few at a time, answered in the keys' order.
+    const explained = await mapBounded([...keys].sort(), explainConcurrency, (key) => this.explainTarget(parseRefKey(key), salt));
+    const targets = explained.filter((e) => e !== undefined);
     return explainNamespace(name, view, targets, this.keys.rules.values(), this.opts.settings);
   }
 }

@@ -433,9 +433,12 @@ export function renderSource(s: SourceExplanation): string {
   for (const r of s.rules) lines.push(`  rule ${r.origin} (${r.tier}): ${r.targets}${r.invalid ? `  InvalidPattern: ${r.invalid}` : ''}`);
   for (const state of ['inSync', 'pending', 'refused'] as const) {
     const groups = new Map<string, NamespaceEntry[]>();
-    for (const x of s.namespaces.filter((n) => n.state === state)) {
+    for (const x of s.namespaces) {
+      if (x.state !== state) continue;
       const k = x.reason ?? '';
-      groups.set(k, [...(groups.get(k) ?? []), x]);
+      const group = groups.get(k);
+      if (group) group.push(x);
+      else groups.set(k, [x]);
     }
     for (const [reason, xs] of groups) {
       const names = xs.slice(0, listed).map((x) => (x.target ? `${x.target} (pull)` : x.namespace)).join(', ') + (xs.length > listed ? `, … and ${xs.length - listed} more` : '');
