@@ -126,6 +126,17 @@ describe('explainTarget', () => {
   });
 });
 
+describe('explainTarget: the winner against an object of the namespace\'s own', () => {
+  it('summarizes the target\'s conflict, not the loser\'s RuleConflict', () => {
+    const annotation = rule();
+    const policy = rule({ id: 'policy:p:Secret/src/creds', origin: { type: 'policy', name: 'p', uid: 'u' } });
+    const foreign: KubeObject = { metadata: { name: 'creds', namespace: 'dst', uid: 'own', resourceVersion: '1' }, data: { mine: 'eA==' } };
+    const e = explain([annotation, policy], ns('dst'), defaultSettings, foreign);
+    expect(e.summary).toMatch(/^Conflict: TargetConflict: Secret dst\/creds already exists/);
+    expect(explainNamespace('dst', ns('dst'), [e], [], defaultSettings).objects).toEqual([expect.objectContaining({ state: 'refused', reason: 'TargetConflict', rule: policy.id })]);
+  });
+});
+
 describe('explainSource', () => {
   it('groups the namespaces a source names by state, with counts, and leaves out those it never names', () => {
     const r = rule({ targets: { patterns: parseNamespacePatterns('*') } });
@@ -137,6 +148,18 @@ describe('explainSource', () => {
     expect(s.counts).toEqual({ inSync: 0, pending: 1, refused: 2 });
     expect(s.namespaces.map((n) => [n.namespace, n.state, n.reason])).toEqual([['a', 'pending', 'create'], ['b', 'refused', 'DenyLabel'], ['c', 'refused', 'ProtectedNamespace']]);
     expect(renderSource(s)).toContain('refused (DenyLabel): 1: b');
+  });
+
+  it('a policy and an annotation on the same source, against an object of the namespace\'s own: the winner is refused by the object, the other lost', () => {
+    const annotation = rule({ targets: { patterns: parseNamespacePatterns('*') } });
+    const policy = rule({ id: 'policy:p:Secret/src/creds', origin: { type: 'policy', name: 'p', uid: 'u' }, targets: { patterns: parseNamespacePatterns('*') } });
+    const foreign: KubeObject = { metadata: { name: 'creds', namespace: 'dst', uid: 'own', resourceVersion: '1' }, data: { mine: 'eA==' } };
+    const s = explainSource(annotation.source, [annotation, policy], [ns('dst')], defaultSettings, () => plan({
+      target, spec: K.Secret, live: foreign, candidates: [annotation, policy].map((r) => ({ rule: r, source: source('src') })), settings: defaultSettings, now: NOW, targetNamespace: ns('dst'),
+    }));
+    expect(s.namespaces.map((n) => [n.rule, n.state, n.reason])).toEqual([[annotation.id, 'refused', 'RuleConflict'], [policy.id, 'refused', 'TargetConflict']]);
+    expect(s.namespaces[0]!.message).toMatch(/trusted rule always wins/);
+    expect(s.namespaces[1]!.message).toMatch(/already exists and was not made by a replicator/);
   });
 
   it('a large group is counted, and only its first names are listed', () => {

@@ -233,10 +233,15 @@ function pullSourceOf(a: Record<string, string>): string | undefined {
   return a[reflector.reflects];
 }
 
+/** The warning about the target itself: a loser's RuleConflict is about another rule (its verdict says so). */
+function winnersWarning(e: TargetExplanation): ExplainedNote | undefined {
+  return e.notes.find((n) => n.type === 'Warning' && n.reason !== 'RuleConflict') ?? e.notes.find((n) => n.type === 'Warning');
+}
+
 function summarize(e: TargetExplanation): string {
   if (!e.namespaceVisible) return `namespace ${e.namespace} is not visible (it does not exist, or you may not read it)`;
   const winner = e.rules.find((r) => r.state === 'winner');
-  const firstWarning = e.notes.find((n) => n.type === 'Warning');
+  const firstWarning = winnersWarning(e);
   if (winner) {
     const by = `${winner.origin} rule from ${winner.source} (${winner.tier})`;
     const states: Partial<Record<Outcome, string>> = {
@@ -305,9 +310,14 @@ export function explainSource(source: ObjectRef, rules: readonly PushRule[], nam
       if (not) { entries.push({ ...base, state: 'refused', ...not }); continue; }
       const p = planOf(ns.name);
       if (!p) continue;
-      const warning = p.notes.find((n) => n.type === 'Warning' && n.on.kind === source.kind && n.on.namespace === source.namespace && n.on.name === source.name)
-        ?? p.notes.find((n) => n.type === 'Warning');
-      if (p.owner === rule.id && p.outcome === 'InSync') entries.push({ ...base, state: 'inSync' });
+      // A rule that lost is told so (RuleConflict); the winner's own refusal is another warning. Both rules may have
+      // this source (an annotation and a policy), so the object a note is on does not tell them apart.
+      const lost = p.losers?.includes(rule.id) ?? false;
+      const about = (n: Plan['notes'][number]) => n.type === 'Warning' && (n.reason === 'RuleConflict') === lost;
+      const onSource = (n: Plan['notes'][number]) => n.on.kind === source.kind && n.on.namespace === source.namespace && n.on.name === source.name;
+      const warning = p.notes.find((n) => about(n) && onSource(n)) ?? p.notes.find(about);
+      if (lost) entries.push({ ...base, state: 'refused', reason: 'RuleConflict', ...(warning ? { message: warning.message } : {}) });
+      else if (p.owner === rule.id && p.outcome === 'InSync') entries.push({ ...base, state: 'inSync' });
       else if (p.owner === rule.id && (p.outcome === 'Written' || p.outcome === 'NeedContent' || p.outcome === 'Waiting' || p.outcome === 'Suspended')) {
         entries.push({ ...base, state: 'pending', reason: p.outcome === 'Written' && p.write ? actionOf(p.write) : p.outcome, ...(warning ? { message: warning.message } : {}) });
       } else entries.push({ ...base, state: 'refused', reason: warning?.reason ?? p.outcome, ...(warning ? { message: warning.message } : {}) });
@@ -359,7 +369,7 @@ export interface NamespaceExplanation {
 
 /** Where one explained target stands; undefined when nothing concerns it. */
 function standing(e: TargetExplanation): NamespaceObject | undefined {
-  const warning = e.notes.find((n) => n.type === 'Warning');
+  const warning = winnersWarning(e);
   const refused = (rule: string | undefined, reason: string | undefined, message: string | undefined): NamespaceObject =>
     ({ target: e.target, state: 'refused', ...(rule ? { rule } : {}), reason: reason ?? e.outcome, ...(message ? { message } : {}) });
   const pending = ['Written', 'NeedContent', 'Waiting', 'Suspended', 'Removed'];
