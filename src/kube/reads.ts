@@ -42,25 +42,23 @@ export async function listMetadata(client: KubeClient, spec: KindSpec, namespace
   return items;
 }
 
-/** The whole object; undefined when it does not exist; 'forbidden' when the client may not read it. */
-export async function readIfAllowed(client: KubeClient, spec: KindSpec, ref: ObjectRef): Promise<KubeObject | undefined | 'forbidden'> {
+/** What a read gives, or 'forbidden' when the client may not make it (explain says so rather than guess). */
+async function unlessForbidden<T>(read: Promise<T>): Promise<T | 'forbidden'> {
   try {
-    return await readObject(client, spec, ref);
+    return await read;
   } catch (e) {
     if (e instanceof ApiError && e.status === 403) return 'forbidden';
     throw e;
   }
 }
 
+/** The whole object; undefined when it does not exist; 'forbidden' when the client may not read it. */
+export const readIfAllowed = (client: KubeClient, spec: KindSpec, ref: ObjectRef): Promise<KubeObject | undefined | 'forbidden'> =>
+  unlessForbidden(readObject(client, spec, ref));
+
 /** A namespace's objects of a kind as metadata (no value is read); 'forbidden' when the client may not list them. */
-export async function listMetadataIfAllowed(client: KubeClient, spec: KindSpec, namespace: string): Promise<KubeObject[] | 'forbidden'> {
-  try {
-    return await listMetadata(client, spec, namespace);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 403) return 'forbidden';
-    throw e;
-  }
-}
+export const listMetadataIfAllowed = (client: KubeClient, spec: KindSpec, namespace: string): Promise<KubeObject[] | 'forbidden'> =>
+  unlessForbidden(listMetadata(client, spec, namespace));
 
 export interface CoreEvent {
   type?: string;
@@ -77,11 +75,6 @@ export interface CoreEvent {
 
 /** The Events `component` recorded in a namespace; 'forbidden' when the client may not list Events there. */
 export async function listEventsBy(client: KubeClient, namespace: string, component: string): Promise<CoreEvent[] | 'forbidden'> {
-  try {
-    const list = await client.request<{ items: CoreEvent[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, { query: { fieldSelector: `source=${component}` } });
-    return list.items.filter((e) => e.source?.component === component || e.reportingComponent === component);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 403) return 'forbidden';
-    throw e;
-  }
+  const list = await unlessForbidden(client.request<{ items: CoreEvent[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, { query: { fieldSelector: `source=${component}` } }));
+  return list === 'forbidden' ? list : list.items.filter((e) => e.source?.component === component || e.reportingComponent === component);
 }
