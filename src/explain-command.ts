@@ -1,16 +1,16 @@
 // `kube-replicator explain <kind> <namespace>/<name>` and `explain namespace <name>` (also `kubectl replicator explain …`): reads the cluster with
 // the caller's kubeconfig, asks the controller's own planner (Controller.dryRun), and says why. Writes nothing.
 import { parseArgs, type Options } from './cli/flags.ts';
-import { ApiError, type KubeClient } from './kube/client.ts';
+import type { KubeClient } from './kube/client.ts';
 import { createLogger } from './log.ts';
 import { callerClient, readOnlyController } from './read-only-controller.ts';
-import { findPublishedSettings, type PublishedSettings } from './kube/settings-configmap.ts';
+import { findPublishedSettings } from './kube/settings-configmap.ts';
 import { operatorSettingsLabel, versionKey, withPublished } from './cli/published-settings.ts';
 import { newestFirst, renderNamespace, renderSource, renderTarget, type RecordedEvent, type SourceExplanation, type TargetExplanation } from './engine/explain.ts';
 import type { KindSpec } from './model/kinds.ts';
 import { policyGroup } from './api/replication-policy.ts';
 import { StartupError } from './kube/startup-error.ts';
-import { listEventsBy, listMetadataIfAllowed, mayListEverywhere, readIfAllowed } from './kube/reads.ts';
+import { listEventsBy, listMetadataIfAllowed, mayListEverywhere, readIfAllowed, unlessForbidden } from './kube/reads.ts';
 import { eventComponent } from './kube/events.ts';
 import { fieldManager } from './kube/writer.ts';
 import { ownNamespaceObjects, ownObject, renderOwnView, type OwnInput, type OwnView } from './engine/explain-own.ts';
@@ -33,9 +33,8 @@ interface Access {
  * namespace: with part of them hidden it could be wrong, so explain says what is not visible instead.
  */
 async function invisible(client: KubeClient, needed: Access[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const a of needed) if (!await mayListEverywhere(client, a.group, a.resource)) out.push(a.group ? `${a.resource}.${a.group}` : a.resource);
-  return out;
+  const allowed = await Promise.all(needed.map((a) => mayListEverywhere(client, a.group, a.resource)));
+  return needed.filter((_, i) => !allowed[i]).map((a) => (a.group ? `${a.resource}.${a.group}` : a.resource));
 }
 
 /** kube-replicator's Events in a namespace, by the object they are on; 'forbidden' when the caller may not list them. */
@@ -96,13 +95,8 @@ class SettingsError extends Error {}
  */
 async function operatorOptions(client: KubeClient, o: Options): Promise<{ options: Options; origin: SettingsOrigin }> {
   const fallback = (why: string) => ({ options: o, origin: { from: 'flags' as const, message: `${why}: planned with this command's flags` } });
-  let all: PublishedSettings[];
-  try {
-    all = await findPublishedSettings(client, { label: operatorSettingsLabel, namespace: o.operatorNamespace, name: o.given.includes('settings-configmap') ? o.settingsConfigMap : undefined });
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 403) return fallback(`you may not list ConfigMaps${o.operatorNamespace ? ` in ${o.operatorNamespace}` : ' in every namespace'}, where the operator publishes its settings`);
-    throw e;
-  }
+  const all = await unlessForbidden(findPublishedSettings(client, { label: operatorSettingsLabel, namespace: o.operatorNamespace, name: o.given.includes('settings-configmap') ? o.settingsConfigMap : undefined }));
+  if (all === 'forbidden') return fallback(`you may not list ConfigMaps${o.operatorNamespace ? ` in ${o.operatorNamespace}` : ' in every namespace'}, where the operator publishes its settings`);
   // Two operators, or a namespace admin's imitation: never pick one by guess.
   if (all.length > 1) return fallback(`${all.length} ConfigMaps labelled ${operatorSettingsLabel}=true (${all.map((f) => f.from).join(', ')}); name the operator's with --operator-namespace`);
   const found = all[0];

@@ -65,8 +65,8 @@ export async function kindTableFor(client: KubeClient, o: Options): Promise<Kind
  * operator (the leader) writes, so that during a rolling upgrade the new settings win once the new leader works.
  */
 function publish(client: KubeClient, o: Options, log: Logger): void {
-  const namespace = ownNamespace();
   if (!o.settingsConfigMap) return;
+  const namespace = ownNamespace();
   if (!namespace) {
     log.info('settings not published for explain: the operator\'s own namespace is unknown (not in a Pod, no POD_NAMESPACE)');
     return;

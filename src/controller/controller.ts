@@ -247,11 +247,9 @@ export class Controller {
   /** Where `source` is replicated to, by namespace; undefined when no rule has it as its source. */
   async explainSource(source: ObjectRef): Promise<SourceExplanation | undefined> {
     const rules = this.keys.rules.forSource(refKey(source));
-    const pulls: PullPlan[] = [];
-    for (const t of this.keys.pullTargetsFor(refKey(source))) {
-      const p = await this.reconciler.dryRun(t);
-      if (p) pulls.push({ target: parseRefKey(t), plan: p });
-    }
+    const pullers = this.keys.pullTargetsFor(refKey(source));
+    const pullPlans = await mapBounded(pullers, explainConcurrency, (t) => this.reconciler.dryRun(t));
+    const pulls = pullers.flatMap((t, i): PullPlan[] => (pullPlans[i] ? [{ target: parseRefKey(t), plan: pullPlans[i] }] : []));
     if (!rules.length && !pulls.length) return undefined;
     const views = [...this.namespaces.values()].map(namespaceView).sort((a, b) => a.name.localeCompare(b.name));
     const planned = views.filter((v) => rules.some((r) => ruleTargetsNamespace(r, v, this.opts.settings)));

@@ -6,8 +6,8 @@
 import type { KindSpec } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/objects.ts';
 import { formatRef } from '../model/objects.ts';
-import { annotations as A, provenance as P, reflector } from '../rules/vocabulary.ts';
-import { hashKeys, newestFirst, renderEvents, roleOf, type KeyHashes, type RecordedEvent as OwnEvent, type TargetExplanation } from './explain.ts';
+import { annotations as A, provenance as P } from '../rules/vocabulary.ts';
+import { hashKeys, newestFirst, pullAsked, renderEvents, roleOf, type KeyHashes, type RecordedEvent as OwnEvent, type TargetExplanation } from './explain.ts';
 import { classify } from './ownership.ts';
 
 export type { RecordedEvent as OwnEvent } from './explain.ts';
@@ -63,8 +63,7 @@ export function ownObject(input: OwnInput, fieldManager: string): OwnObject | un
   const out: OwnObject = { target, exists: Boolean(live), role, events, summary: '' };
   if (role === 'replica') out.replicaOf = { source: a[P.source], rule: a[P.rule], tier: a[P.tier], lastWrite: a[A.replicatedAt], contentHash: a[P.contentHash] };
   if (role === 'pullTarget') {
-    const via = a[A.replicateFrom] !== undefined ? 'replicate-from' : 'reflects';
-    out.pull = { via, source: via === 'replicate-from' ? a[A.replicateFrom] : a[reflector.reflects], lastCopy: a[A.replicatedAt] };
+    out.pull = { ...pullAsked(a), lastCopy: a[A.replicatedAt] };
   }
   const keys = hashKeys(input.spec, live, input.salt);
   if (keys) out.keys = keys;

@@ -219,18 +219,15 @@ export function explainTarget(input: ExplainTargetInput): TargetExplanation {
     const consent = refused ? `not permitted: ${refused.message.slice(refused.message.indexOf(': ') + 2)}`
       : p.notes.some((n) => n.reason === 'SourceNotAvailable') ? 'no source to ask (it does not exist)'
         : p.outcome === 'Invalid' ? undefined : 'permitted';
-    e.pull = { via: pullVia(a), source: a[A.replicateFrom] ?? pullSourceOf(a), ...(consent ? { consent } : {}) };
+    e.pull = { ...pullAsked(a), ...(consent ? { consent } : {}) };
   }
   e.summary = summarize(e);
   return e;
 }
 
-function pullVia(a: Record<string, string>): string | undefined {
-  return a[A.replicateFrom] !== undefined ? 'replicate-from' : 'reflects';
-}
-
-function pullSourceOf(a: Record<string, string>): string | undefined {
-  return a[reflector.reflects];
+/** The pull a target's annotations ask for: mittwald's `replicate-from` first, else Reflector's `reflects`. */
+export function pullAsked(a: Record<string, string>): { via: 'replicate-from' | 'reflects'; source?: string } {
+  return a[A.replicateFrom] !== undefined ? { via: 'replicate-from', source: a[A.replicateFrom] } : { via: 'reflects', source: a[reflector.reflects] };
 }
 
 /** The warning about the target itself: a loser's RuleConflict is about another rule (its verdict says so). */

@@ -43,7 +43,7 @@ export async function listMetadata(client: KubeClient, spec: KindSpec, namespace
 }
 
 /** What a read gives, or 'forbidden' when the client may not make it (explain says so rather than guess). */
-async function unlessForbidden<T>(read: Promise<T>): Promise<T | 'forbidden'> {
+export async function unlessForbidden<T>(read: Promise<T>): Promise<T | 'forbidden'> {
   try {
     return await read;
   } catch (e) {

@@ -1,5 +1,6 @@
 // The operator's published settings (cli/published-settings.ts) as a ConfigMap in its own namespace: written by the
 // leader when it starts working, only when they changed, and found by `explain` by its label.
+import { canonical } from '../model/canonical.ts';
 import { builtinKinds } from '../model/kinds.ts';
 import { isNotFound, type KubeClient } from './client.ts';
 import { collectionPath, objectPath } from './resources.ts';
@@ -26,7 +27,7 @@ export async function publishSettings(client: KubeClient, namespace: string, nam
     await client.request('POST', collectionPath(spec, namespace), { body: { apiVersion: 'v1', kind: 'ConfigMap', ...body } });
     return true;
   }
-  const same = JSON.stringify(Object.entries(live.data ?? {}).sort()) === JSON.stringify(Object.entries(data).sort())
+  const same = canonical(live.data ?? {}) === canonical(data)
     && Object.entries(labels).every(([k, v]) => live.metadata.labels?.[k] === v);
   if (same) return false;
   body.metadata.resourceVersion = live.metadata.resourceVersion;
