@@ -19,11 +19,14 @@ const alive = (pid: number) => {
 
 /** Spawns `args`, waits for a line matching `pattern` on stdout, returns the process and the match. */
 async function spawnUntil(args: string[], pattern: RegExp) {
-  const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+  const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = createInterface({ input: proc.stdout! });
+  // Kept for the failure message: a control plane that does not start says why (its children's last log lines).
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
   const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
     lines.on('line', (l) => { const m = l.match(pattern); if (m) resolve(m); });
-    proc.once('exit', (code) => reject(new Error(`exited early (${code})`)));
+    proc.once('exit', (code) => reject(new Error(`exited early (${code}): ${stderr}`)));
   });
   return { proc, match };
 }
